@@ -1,0 +1,28 @@
+import { CommandDef } from '../src/commands/types';
+import { natSteps, stepsResult } from '../src/provision';
+import { runSteps } from '../src/steps/step';
+import { withLock } from '../src/state/locks';
+import { actorLabel } from '../src/commands/run';
+import { natStatus } from '../src/diagnostics';
+
+export const command: CommandDef = {
+  name: 'nat',
+  description: 'Internet sharing for the nodes: status, enable (forwarding + MASQUERADE out of the uplink, saved for boot) or disable (removes exactly the bot rules).',
+  options: [{ name: 'action', type: 'string', positional: true, subcommand: true, choices: ['status', 'enable', 'disable'], default: 'status', description: 'what to do' }],
+  mutates: (a) => a.action === 'enable' || a.action === 'disable',
+  dryRun: true,
+  confirm: (a) => a.action === 'disable',
+  examples: ['picluster nat', 'picluster nat enable', 'picluster nat disable --dry-run'],
+  async run(ctx, args) {
+    const { engine } = ctx;
+    if (args.action === 'status') return natStatus(engine);
+    const enable = args.action === 'enable';
+    const steps = natSteps(engine, engine.natSubnets(), enable);
+    const go = async () => {
+      const results = await runSteps(steps, { dryRun: ctx.dryRun, onProgress: ctx.progress, signal: ctx.signal });
+      if (!ctx.dryRun && !results.some((r) => r.status === 'failed')) engine.setNatEnabled(enable);
+      return stepsResult(`nat ${args.action}`, results, ctx.dryRun);
+    };
+    return ctx.dryRun ? go() : withLock(engine.db, ['manager-config'], actorLabel(ctx.actor), go, 120_000);
+  },
+};

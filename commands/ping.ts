@@ -1,0 +1,28 @@
+import { CommandDef } from '../src/commands/types';
+import { resolveNodes } from '../src/commands/nodes-arg';
+import { pingHost } from '../src/system/ping';
+
+export const command: CommandDef = {
+  name: 'ping',
+  description: 'Echo test to node N (or all): packet loss and round-trip min/avg/max, like the guide’s ping -c 3.',
+  options: [
+    { name: 'node', type: 'nodeOrAll', positional: true, required: true, description: 'node number or "all"' },
+    { name: 'count', type: 'integer', min: 1, max: 100, default: 3, description: 'echoes per node' },
+  ],
+  mutates: () => false,
+  examples: ['picluster ping 3', 'picluster ping all --count 10'],
+  async run(ctx, args) {
+    const nodes = resolveNodes(ctx.engine, args.node);
+    const results = await Promise.all(nodes.map((n) => pingHost(ctx.engine.node(n).workerIp, { count: args.count as number, intervalMs: 200, waitS: 1 }).then((r) => ({ node: n, ...r }))));
+    const lossy = results.filter((r) => r.lossPct > 0);
+    const f = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+    return {
+      ok: lossy.length === 0,
+      outcome: 'info',
+      title: nodes.length === 1 ? `ping node ${nodes[0]}` : `ping ${nodes.length} nodes`,
+      summary: lossy.length ? lossy.map((r) => `node ${r.node}: ${r.lossPct}% loss`).join(', ') : `all replies received (0% loss)`,
+      tables: [{ columns: ['node', 'address', 'sent', 'recv', 'loss', 'rtt min/avg/max ms'], rows: results.map((r) => [String(r.node), r.address, String(r.sent), String(r.received), `${r.lossPct}%`, `${f(r.minMs)}/${f(r.avgMs)}/${f(r.maxMs)}`]) }],
+      data: results,
+    };
+  },
+};

@@ -1,0 +1,201 @@
+import * as path from 'node:path';
+import { ClusterSettings, validateClusterSettings } from './cluster/model';
+
+/**
+ * Every setting the bot reads, in one table: the loader, `.env.example` and its test all come from
+ * here, so a variable cannot exist without being documented and validated.
+ */
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'duration';
+
+export interface VarSpec {
+  name: string;
+  kind: Kind;
+  default?: string;
+  description: string;
+  section: string;
+  secret?: boolean;
+  min?: number;
+  max?: number;
+}
+
+export const VARS: VarSpec[] = [
+  { section: 'Discord', name: 'DISCORD_TOKEN', kind: 'string', secret: true, description: 'Bot token from the Discord developer portal. Leave empty to run the local shell adapter instead of Discord.' },
+  { section: 'Discord', name: 'DISCORD_APP_ID', kind: 'string', description: 'Application (client) id; needed by `npm run deploy-commands`.' },
+  { section: 'Discord', name: 'GUILD_ID', kind: 'string', description: 'Register commands in this server only (instant). Empty: register globally.' },
+  { section: 'Discord', name: 'OPERATOR_ROLE_IDS', kind: 'list', default: '', description: 'Comma-separated role ids allowed to run commands that change the cluster (admins always may).' },
+  { section: 'Discord', name: 'ALLOWED_CHANNEL_IDS', kind: 'list', default: '', description: 'Comma-separated channel ids where read-only commands are answered. Empty: any channel.' },
+  { section: 'Discord', name: 'ALERT_CHANNEL_ID', kind: 'string', description: 'Channel that receives packet-loss alerts and recoveries.' },
+  { section: 'Discord', name: 'DISCORD_API', kind: 'string', description: 'Override the Discord REST base (tests point it at the loopback emulator, e.g. http://127.0.0.1:PORT/api).' },
+  { section: 'Discord', name: 'CONFIRM_TIMEOUT', kind: 'duration', default: '5m', description: 'How long Apply/Cancel buttons stay valid.' },
+
+  { section: 'Cluster', name: 'UPLINK_IFACE', kind: 'string', default: 'eth0', description: "The manager's interface to the LAN/internet; node traffic is masqueraded out of it." },
+  { section: 'Cluster', name: 'MAC_PREFIX', kind: 'string', default: '00:22:82:ff', description: 'First four bytes of the g_ether MACs. Nodes 1-9: host PREFIX:ff:0N, dev PREFIX:ff:1N (the guide); nodes 10+: host PREFIX:fe:NN, dev PREFIX:fd:NN (NN hex).' },
+  { section: 'Cluster', name: 'SUBNET_PREFIX', kind: 'string', default: '10.0', description: 'First two octets of the node subnets.' },
+  { section: 'Cluster', name: 'SUBNET_OFFSET', kind: 'int', default: '10', min: 0, max: 253, description: 'Node N uses SUBNET_PREFIX.(OFFSET+N).0/24: manager .1, Pi .2.' },
+  { section: 'Cluster', name: 'WORKER_DNS', kind: 'list', default: '1.1.1.1,9.9.9.9', description: 'DNS servers written into each Pi usb0.network.' },
+  { section: 'Cluster', name: 'CLOCK_TOLERANCE', kind: 'duration', default: '2s', description: 'A Pi clock further off than this from the manager clock is set.' },
+
+  { section: 'SSH', name: 'WORKER_SSH_USER', kind: 'string', default: 'root', description: 'User the bot logs in as on the Pis. Not root: commands run through `sudo -n`.' },
+  { section: 'SSH', name: 'WORKER_SSH_PORT', kind: 'int', default: '22', min: 1, max: 65535, description: 'sshd port on the Pis.' },
+  { section: 'SSH', name: 'SSH_CONNECT_TIMEOUT', kind: 'duration', default: '4s', description: 'Give up connecting to a Pi after this long (then try its IPv6 link-local address).' },
+  { section: 'SSH', name: 'SSH_COMMAND_TIMEOUT', kind: 'duration', default: '30s', description: 'Give up on one remote command after this long.' },
+
+  { section: 'State', name: 'DATA_DIR', kind: 'string', default: './data', description: 'Where the SQLite database and the bot SSH key live.' },
+  { section: 'State', name: 'LOG_LEVEL', kind: 'string', default: 'info', description: 'debug, info, warn or error.' },
+];
+
+export interface Config {
+  discord: {
+    token?: string;
+    appId?: string;
+    guildId?: string;
+    operatorRoleIds: string[];
+    allowedChannelIds: string[];
+    alertChannelId?: string;
+    api?: string;
+    confirmTimeoutMs: number;
+  };
+  cluster: ClusterSettings & { workerDns: string[]; clockToleranceMs: number };
+  ssh: { user: string; port: number; connectTimeoutMs: number; commandTimeoutMs: number };
+  dataDir: string;
+  logLevel: string;
+  /** Raw values of every variable (after defaults) so later layers can read their own. */
+  raw: Record<string, string | undefined>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30s", "5m", "1500ms", "2h"; a bare number is seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION_RE.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+type Parsed = string | number | boolean | string[] | undefined;
+
+function parseVar(spec: VarSpec, value: string | undefined, problems: string[]): Parsed {
+  const v = value === undefined || value.trim() === '' ? spec.default : value.trim();
+  if (v === undefined || (v === '' && spec.kind !== 'list')) return undefined;
+  switch (spec.kind) {
+    case 'string':
+      return v;
+    case 'list':
+      return v.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(v)) return true;
+      if (/^(0|false|no|off)$/i.test(v)) return false;
+      problems.push(`${spec.name} must be true or false, got "${v}".`);
+      return undefined;
+    case 'int':
+    case 'number': {
+      const n = Number(v);
+      const intOk = spec.kind === 'number' || Number.isInteger(n);
+      if (!Number.isFinite(n) || !intOk || (spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        const range = spec.min !== undefined && spec.max !== undefined ? ` from ${spec.min} to ${spec.max}` : '';
+        problems.push(`${spec.name} must be a ${spec.kind === 'int' ? 'whole number' : 'number'}${range}, got "${v}".`);
+        return undefined;
+      }
+      return n;
+    }
+    case 'duration': {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        problems.push(`${spec.name} must be a duration like 30s, 5m or 1500ms, got "${v}".`);
+        return undefined;
+      }
+      if ((spec.min !== undefined && ms < spec.min) || (spec.max !== undefined && ms > spec.max)) {
+        problems.push(`${spec.name} must be between ${formatDuration(spec.min ?? 0)} and ${formatDuration(spec.max ?? Infinity)}, got "${v}".`);
+        return undefined;
+      }
+      return ms;
+    }
+  }
+}
+
+/** Reads every variable, reporting all problems at once rather than the first. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, specs: VarSpec[] = VARS): Config {
+  const problems: string[] = [];
+  const val: Record<string, Parsed> = {};
+  const raw: Record<string, string | undefined> = {};
+  for (const spec of specs) {
+    raw[spec.name] = env[spec.name] ?? spec.default;
+    val[spec.name] = parseVar(spec, env[spec.name], problems);
+  }
+  const s = (k: string) => val[k] as string | undefined;
+  const n = (k: string) => val[k] as number;
+  const l = (k: string) => (val[k] as string[] | undefined) ?? [];
+
+  const cluster = {
+    uplink: s('UPLINK_IFACE') ?? 'eth0',
+    macPrefix: (s('MAC_PREFIX') ?? '').toLowerCase(),
+    subnetPrefix: s('SUBNET_PREFIX') ?? '',
+    subnetOffset: n('SUBNET_OFFSET') ?? 10,
+    workerDns: l('WORKER_DNS'),
+    clockToleranceMs: n('CLOCK_TOLERANCE') ?? 2000,
+  };
+  problems.push(...validateClusterSettings(cluster));
+  for (const dns of cluster.workerDns) {
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(dns) && !/^[0-9a-f:]+$/i.test(dns)) problems.push(`WORKER_DNS entry "${dns}" is not an IP address.`);
+  }
+  for (const k of ['GUILD_ID', 'DISCORD_APP_ID', 'ALERT_CHANNEL_ID']) {
+    const v = s(k);
+    if (v && !/^\d{5,25}$/.test(v)) problems.push(`${k} must be a Discord id (digits only), got "${v}".`);
+  }
+  for (const k of ['OPERATOR_ROLE_IDS', 'ALLOWED_CHANNEL_IDS']) {
+    for (const id of l(k)) if (!/^\d{5,25}$/.test(id)) problems.push(`${k} entry "${id}" is not a Discord id (digits only).`);
+  }
+  const user = s('WORKER_SSH_USER') ?? 'root';
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) problems.push(`WORKER_SSH_USER must be a plain user name, got "${user}".`);
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    discord: {
+      token: s('DISCORD_TOKEN'),
+      appId: s('DISCORD_APP_ID'),
+      guildId: s('GUILD_ID'),
+      operatorRoleIds: l('OPERATOR_ROLE_IDS'),
+      allowedChannelIds: l('ALLOWED_CHANNEL_IDS'),
+      alertChannelId: s('ALERT_CHANNEL_ID'),
+      api: s('DISCORD_API'),
+      confirmTimeoutMs: n('CONFIRM_TIMEOUT'),
+    },
+    cluster,
+    ssh: { user, port: n('WORKER_SSH_PORT'), connectTimeoutMs: n('SSH_CONNECT_TIMEOUT'), commandTimeoutMs: n('SSH_COMMAND_TIMEOUT') },
+    dataDir: path.resolve(s('DATA_DIR') ?? './data'),
+    logLevel: s('LOG_LEVEL') ?? 'info',
+    raw,
+  };
+}
+
+/** The text of .env.example, generated from VARS (a test keeps the committed file equal to it). */
+export function envExample(specs: VarSpec[] = VARS): string {
+  const out: string[] = ['# picluster configuration. Copy to .env and fill in; every variable is optional unless noted.', '# Generated from src/config.ts (VARS): `node dist/src/cli.js env-example > .env.example`.', ''];
+  let section = '';
+  for (const v of specs) {
+    if (v.section !== section) {
+      section = v.section;
+      out.push(`# --- ${section} ---`);
+    }
+    out.push(`# ${v.description}`);
+    out.push(`${v.name}=${v.secret ? '' : (v.default ?? '')}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
