@@ -3,7 +3,7 @@ import { recentAudit } from '../src/state/audit';
 
 export const command: CommandDef = {
   name: 'audit',
-  description: 'Recent commands: who ran what, with which arguments, the outcome and how long it took.',
+  description: 'Recent commands: who ran what, arguments, outcome, duration',
   options: [
     { name: 'limit', type: 'integer', min: 1, max: 200, default: 20, description: 'how many entries' },
     { name: 'command', type: 'string', description: 'only this command' },

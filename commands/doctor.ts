@@ -3,7 +3,8 @@ import { doctor } from '../src/diagnostics';
 
 export const command: CommandDef = {
   name: 'doctor',
-  description: 'Preflight of the manager: forwarding, FORWARD policy, MASQUERADE coverage, saved vs live rules, name clashes, subnet overlaps, missing tools.',
+  description: 'Preflight checks of the manager, each problem with its fix',
+  details: 'Forwarding on and persisted, FORWARD policy, MASQUERADE covers every node subnet, live rules equal saved rules, interface and udev name clashes, subnet overlaps, missing tools.',
   options: [],
   mutates: () => false,
   run: (ctx) => doctor(ctx.engine),

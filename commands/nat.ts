@@ -7,7 +7,8 @@ import { natStatus } from '../src/diagnostics';
 
 export const command: CommandDef = {
   name: 'nat',
-  description: 'Internet sharing for the nodes: status, enable (forwarding + MASQUERADE out of the uplink, saved for boot) or disable (removes exactly the bot rules).',
+  description: 'Internet sharing for the nodes: status, enable or disable',
+  details: "enable: IPv4 forwarding (live and in /etc/sysctl.d), MASQUERADE of each node subnet out of the uplink and FORWARD accepts, in chains the bot owns, saved to /etc/iptables/iptables.rules. disable removes exactly the bot's rules.",
   options: [{ name: 'action', type: 'string', positional: true, subcommand: true, choices: ['status', 'enable', 'disable'], default: 'status', description: 'what to do' }],
   mutates: (a) => a.action === 'enable' || a.action === 'disable',
   dryRun: true,

@@ -4,7 +4,7 @@ import { listLinks } from '../src/system/links';
 
 export const command: CommandDef = {
   name: 'nodes',
-  description: 'The inventory: every node with its interface, addresses and MACs, and whether its link is present.',
+  description: "The inventory: each node's interface, addresses, MACs and link",
   options: [],
   mutates: () => false,
   async run(ctx) {

@@ -4,7 +4,7 @@ import { pingHost } from '../src/system/ping';
 
 export const command: CommandDef = {
   name: 'ping',
-  description: 'Echo test to node N (or all): packet loss and round-trip min/avg/max, like the guide’s ping -c 3.',
+  description: 'Echo test to node N or all: packet loss and rtt min/avg/max',
   options: [
     { name: 'node', type: 'nodeOrAll', positional: true, required: true, description: 'node number or "all"' },
     { name: 'count', type: 'integer', min: 1, max: 100, default: 3, description: 'echoes per node' },

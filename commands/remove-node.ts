@@ -3,7 +3,8 @@ import { CommandDef } from '../src/commands/types';
 
 export const command: CommandDef = {
   name: 'remove-node',
-  description: "Undo the manager side of node N: its address, networkd file, udev rule and NAT coverage. The Pi itself is left as it is.",
+  description: 'Undo the manager side of node N (address, networkd file, udev rule, NAT)',
+  details: 'The Pi itself is left as it is; its pinned SSH host key is kept (trust-host replaces it).',
   options: [{ name: 'node', type: 'node', positional: true, required: true, description: 'node number' }],
   mutates: () => true,
   dryRun: true,

@@ -5,7 +5,8 @@ import { UserError } from '../src/errors';
 
 export const command: CommandDef = {
   name: 'route',
-  description: "Show or set node N's default route via the manager (live, and Gateway= in usb0.network so it survives reboot).",
+  description: "Show or set node N's default route via the manager",
+  details: 'set: live route and Gateway= in usb0.network so it survives a reboot.',
   options: [
     { name: 'node', type: 'node', positional: true, required: true, description: 'node number' },
     { name: 'action', type: 'string', positional: true, subcommand: true, choices: ['show', 'set'], default: 'show', description: 'show the route, or set it' },

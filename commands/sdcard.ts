@@ -5,7 +5,8 @@ import { stepsResult } from '../src/provision';
 
 export const command: CommandDef = {
   name: 'sdcard',
-  description: "Prepare node N's SD card: cmdline.txt (g_ether MACs, other parameters kept), config.txt, usb0.network and the bot's SSH key. Without --boot/--root, returns the files to copy.",
+  description: "Prepare node N's SD card, or get the files to copy",
+  details: "Edits cmdline.txt (g_ether MACs; other parameters kept), config.txt (dtoverlay=dwc2), usb0.network and authorized_keys with the bot's key. Without --boot/--root, returns the files.",
   options: [
     { name: 'node', type: 'node', positional: true, required: true, description: 'node number' },
     { name: 'boot', type: 'string', description: "mount point of the card's boot partition" },

@@ -6,7 +6,8 @@ import { stepsResult } from '../src/provision';
 
 export const command: CommandDef = {
   name: 'set-time',
-  description: "Set node N's clock (or every node's) from the manager's, reporting the drift before and after. Pi Zeros have no RTC.",
+  description: "Set node N's clock (or all) from the manager's; reports drift before and after",
+  details: 'Pi Zeros have no real-time clock and boot with a stale time.',
   options: [{ name: 'node', type: 'nodeOrAll', positional: true, required: true, description: 'node number or "all"' }],
   mutates: () => true,
   dryRun: true,

@@ -3,7 +3,7 @@ import { fingerprint } from '../src/exec/ssh';
 
 export const command: CommandDef = {
   name: 'ssh-key',
-  description: "The bot's public SSH key, to put in each Pi's authorized_keys (sdcard does it for you).",
+  description: "The bot's public SSH key for the Pis' authorized_keys",
   options: [],
   mutates: () => false,
   async run(ctx) {

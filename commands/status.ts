@@ -3,7 +3,8 @@ import { nodeStatuses, statusTable } from '../src/diagnostics';
 
 export const command: CommandDef = {
   name: 'status',
-  description: 'Per node: interface, link state, addresses, RX/TX packets, bytes, errors and drops as the manager sees them, and whether the Pi answers.',
+  description: 'Per node: link state, addresses, RX/TX counters, errors, drops, reachability',
+  details: "Read on the manager like the guide's ifconfig; --remote also reads the Pi's own usb0 counters over SSH.",
   options: [
     { name: 'node', type: 'node', positional: true, description: 'one node (default: every node in the inventory)' },
     { name: 'remote', type: 'boolean', default: false, description: "also read the Pi's own usb0 counters over SSH" },

@@ -3,7 +3,7 @@ import { ok } from '../src/exec/result';
 
 export const command: CommandDef = {
   name: 'trust-host',
-  description: "Accept node N's current SSH host key (after re-imaging or replacing the Pi). Shows the old and new fingerprints.",
+  description: "Accept node N's new SSH host key after re-imaging or replacing the Pi",
   options: [{ name: 'node', type: 'node', positional: true, required: true, description: 'node number' }],
   mutates: () => true,
   confirm: () => true,

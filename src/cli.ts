@@ -13,7 +13,7 @@ import * as os from 'node:os';
 
 export function commandList(): string {
   const w = Math.max(...commands.map((c) => usage(c).length));
-  return commands.map((c) => `  ${usage(c).padEnd(w)}  ${c.description.split(/[.:](\s|$)/)[0]}`).join('\n');
+  return commands.map((c) => `  ${usage(c).padEnd(w)}  ${c.description}`).join('\n');
 }
 
 const GLOBAL_HELP = () => `picluster: provision and watch a USB-OTG cluster of Pi Zeros from the manager.

@@ -172,7 +172,7 @@ export function usage(def: CommandDef): string {
 }
 
 export function helpText(def: CommandDef): string {
-  const lines = [`Usage: picluster ${usage(def)} [--json]`, '', def.description, ''];
+  const lines = [`Usage: picluster ${usage(def)} [--json]`, '', def.description + '.', ...(def.details ? [def.details] : []), ''];
   for (const o of def.options) {
     const label = o.positional ? `<${o.name}>` : `--${o.name}`;
     const extra = [o.choices ? `one of ${o.choices.join(', ')}` : '', o.default !== undefined ? `default ${o.default}` : '', o.min !== undefined ? `min ${o.min}` : '', o.max !== undefined ? `max ${o.max}` : ''].filter(Boolean).join('; ');

@@ -69,7 +69,10 @@ export interface CommandContext {
 
 export interface CommandDef {
   name: string;
+  /** One line, at most 100 characters (Discord's limit for command descriptions). */
   description: string;
+  /** Longer explanation for --help. */
+  details?: string;
   options: OptionDef[];
   /** Whether this invocation changes anything (decides permissions and confirmations). */
   mutates: (args: Args) => boolean;
