@@ -28,6 +28,8 @@ export interface SshSettings {
 
 export type AddressPreference = 'ipv4' | 'link-local';
 
+const HEAD_START_MS = 300;
+
 export interface RemoteExecOptions {
   input?: string;
   timeoutMs?: number;
@@ -112,17 +114,43 @@ export class SshPool {
     return out;
   }
 
-  private async open(node: NodeAddressing, prefer: AddressPreference): Promise<Conn> {
-    const errors: string[] = [];
-    for (const address of this.candidates(node, prefer)) {
-      try {
-        return await this.openAt(node, address);
-      } catch (e) {
-        if (e instanceof UserError) throw e;
-        errors.push(`${address}: ${(e as Error).message}`);
-      }
-    }
-    throw new Error(`cannot reach node ${node.node} over SSH (${errors.join('; ')})`);
+  /**
+   * Happy-eyeballs style: the preferred address first, the next one after a short head start.
+   * A Pi without IPv4 yet would otherwise cost a full connect timeout (its 10.x address is routed
+   * out of the uplink until the manager side exists) before link-local is tried.
+   */
+  private open(node: NodeAddressing, prefer: AddressPreference): Promise<Conn> {
+    const addrs = this.candidates(node, prefer);
+    return new Promise((resolve, reject) => {
+      const errors: string[] = [];
+      let pending = addrs.length;
+      let won = false;
+      const timers: NodeJS.Timeout[] = [];
+      addrs.forEach((address, i) => {
+        timers.push(
+          setTimeout(() => {
+            if (won) return void pending--;
+            this.openAt(node, address).then(
+              (conn) => {
+                if (won) return void conn.client.end();
+                won = true;
+                timers.forEach(clearTimeout);
+                resolve(conn);
+              },
+              (e: Error) => {
+                if (e instanceof UserError && !won) {
+                  won = true;
+                  timers.forEach(clearTimeout);
+                  return reject(e);
+                }
+                errors[i] = `${address}: ${e.message}`;
+                if (--pending === 0 && !won) reject(new Error(`cannot reach node ${node.node} over SSH (${errors.filter(Boolean).join('; ')})`));
+              },
+            );
+          }, i * HEAD_START_MS),
+        );
+      });
+    });
   }
 
   private openAt(node: NodeAddressing, address: string): Promise<Conn> {

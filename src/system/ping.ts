@@ -32,7 +32,8 @@ export async function pingHost(address: string, opts: PingOptions = {}): Promise
   const res = await ping.promise.probe(address, {
     min_reply: count,
     timeout: waitS,
-    deadline: Math.ceil(count * intervalS + waitS),
+    // No -w deadline: exactly `count` echoes are sent, and -W bounds the wait for the last reply.
+    deadline: false,
     extra: ['-i', intervalS.toFixed(3), '-n'],
   } as any);
   const output = String((res as any).output ?? '');
