@@ -42,7 +42,41 @@ export const VARS: VarSpec[] = [
 
   { section: 'State', name: 'DATA_DIR', kind: 'string', default: './data', description: 'Where the SQLite database and the bot SSH key live.' },
   { section: 'State', name: 'LOG_LEVEL', kind: 'string', default: 'info', description: 'debug, info, warn or error.' },
+
+  { section: 'Monitoring', name: 'MONITORING', kind: 'bool', default: 'on', description: 'Watch every node in the inventory and post alerts (on/off). See docs/monitoring.md.' },
+  { section: 'Monitoring', name: 'CHECK_INTERVAL', kind: 'duration', default: '2s', min: 500, max: 3_600_000, description: 'One check of every node this often. 2s x ALERT_AFTER 3 = a dead node is reported 5-8 s after it dies (target: 10 s).' },
+  { section: 'Monitoring', name: 'CHECK_ECHOES', kind: 'int', default: '20', min: 1, max: 100, description: 'Echoes per node per check. 20 make one check a real loss measurement: at 10% random loss only 1 check in 2,400 reaches LOSS_WARN.' },
+  { section: 'Monitoring', name: 'ECHO_INTERVAL', kind: 'duration', default: '20ms', min: 10, max: 1000, description: 'Gap between the echoes of one check (20 echoes x 20 ms: the check sends for 0.4 s).' },
+  { section: 'Monitoring', name: 'ECHO_TIMEOUT', kind: 'duration', default: '1s', min: 100, max: 10_000, description: 'How long a check waits for the last reply (USB links answer in ~1 ms; a dead node makes a check last 0.4 s + this).' },
+  { section: 'Monitoring', name: 'CHECK_TIMEOUT', kind: 'duration', default: '5s', min: 500, max: 3_600_000, description: 'A check run that takes longer is ended and reported as "monitoring job timed out".' },
+  { section: 'Monitoring', name: 'LOSS_WARN', kind: 'number', default: '40', min: 1, max: 100, description: 'Percent of echoes lost in one check that makes it a bad check (8 of 20). A check counts as good again below half of this.' },
+  { section: 'Monitoring', name: 'ALERT_AFTER', kind: 'int', default: '3', min: 1, max: 100, description: 'Consecutive bad checks before an alert: 3 x 2 s. With 10% random loss that happens about once in 900 years; at 50% loss within seconds.' },
+  { section: 'Monitoring', name: 'RECOVER_AFTER', kind: 'int', default: '5', min: 1, max: 100, description: 'Consecutive good checks before a recovery message (10 s), so a flapping link does not page twice.' },
+  { section: 'Monitoring', name: 'REMIND_EVERY', kind: 'duration', default: '', min: 60_000, max: 30 * 86_400_000, description: 'Repeat an alert this often while a node stays down or degraded (e.g. 1h). Empty: never.' },
+  { section: 'Monitoring', name: 'HISTORY_RAW', kind: 'duration', default: '1d', min: 600_000, max: 30 * 86_400_000, description: 'Check results are kept one by one this long, then merged into 5-minute buckets.' },
+  { section: 'Monitoring', name: 'HISTORY_RETENTION', kind: 'duration', default: '30d', min: 3_600_000, max: 3650 * 86_400_000, description: 'History (and delivered alerts) older than this are deleted. 4 nodes: ~8 MB per raw day, ~0.2 MB per bucketed day.' },
+  { section: 'Monitoring', name: 'METRICS_PORT', kind: 'int', default: '', min: 1, max: 65535, description: 'Serve Prometheus metrics (loss, rtt, up, interface counters) on this port at /metrics. Empty: off.' },
+  { section: 'Monitoring', name: 'METRICS_HOST', kind: 'string', default: '127.0.0.1', description: 'Address the metrics endpoint listens on; loopback unless you really mean to expose it.' },
 ];
+
+/** Reachability monitoring settings (docs/monitoring.md explains the defaults). */
+export interface MonitorConfig {
+  enabled: boolean;
+  intervalMs: number;
+  echoes: number;
+  echoIntervalMs: number;
+  echoTimeoutMs: number;
+  timeoutMs: number;
+  lossWarnPct: number;
+  alertAfter: number;
+  recoverAfter: number;
+  /** 0 = no reminders. */
+  remindEveryMs: number;
+  historyRawMs: number;
+  historyRetentionMs: number;
+  metricsPort?: number;
+  metricsHost: string;
+}
 
 export interface Config {
   discord: {
@@ -59,6 +93,7 @@ export interface Config {
   ssh: { user: string; port: number; connectTimeoutMs: number; commandTimeoutMs: number };
   dataDir: string;
   logLevel: string;
+  monitor: MonitorConfig;
   /** Raw values of every variable (after defaults) so later layers can read their own. */
   raw: Record<string, string | undefined>;
 }
@@ -163,6 +198,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, specs: VarSpec[
   }
   const user = s('WORKER_SSH_USER') ?? 'root';
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) problems.push(`WORKER_SSH_USER must be a plain user name, got "${user}".`);
+  const monitor: MonitorConfig = {
+    enabled: (val.MONITORING as boolean | undefined) ?? true,
+    intervalMs: n('CHECK_INTERVAL'),
+    echoes: n('CHECK_ECHOES'),
+    echoIntervalMs: n('ECHO_INTERVAL'),
+    echoTimeoutMs: n('ECHO_TIMEOUT'),
+    timeoutMs: n('CHECK_TIMEOUT'),
+    lossWarnPct: n('LOSS_WARN'),
+    alertAfter: n('ALERT_AFTER'),
+    recoverAfter: n('RECOVER_AFTER'),
+    remindEveryMs: n('REMIND_EVERY') ?? 0,
+    historyRawMs: n('HISTORY_RAW'),
+    historyRetentionMs: n('HISTORY_RETENTION'),
+    metricsPort: val.METRICS_PORT as number | undefined,
+    metricsHost: s('METRICS_HOST') ?? '127.0.0.1',
+  };
+  // A check that cannot finish inside its timeout would be reported as failed on every run.
+  const longestCheck = (monitor.echoes - 1) * monitor.echoIntervalMs + monitor.echoTimeoutMs;
+  if (monitor.timeoutMs !== undefined && Number.isFinite(longestCheck) && monitor.timeoutMs < longestCheck + 500) {
+    problems.push(`CHECK_TIMEOUT (${formatDuration(monitor.timeoutMs)}) must exceed the longest check, CHECK_ECHOES x ECHO_INTERVAL + ECHO_TIMEOUT + 0.5s = ${formatDuration(longestCheck + 500)}.`);
+  }
+  if (monitor.historyRetentionMs !== undefined && monitor.historyRawMs !== undefined && monitor.historyRetentionMs < monitor.historyRawMs) {
+    problems.push(`HISTORY_RETENTION (${formatDuration(monitor.historyRetentionMs)}) must be at least HISTORY_RAW (${formatDuration(monitor.historyRawMs)}).`);
+  }
+  if (!/^[0-9a-fA-F.:]+$|^localhost$/.test(monitor.metricsHost)) problems.push(`METRICS_HOST must be an IP address such as 127.0.0.1, got "${monitor.metricsHost}".`);
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -180,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, specs: VarSpec[
     ssh: { user, port: n('WORKER_SSH_PORT'), connectTimeoutMs: n('SSH_CONNECT_TIMEOUT'), commandTimeoutMs: n('SSH_COMMAND_TIMEOUT') },
     dataDir: path.resolve(s('DATA_DIR') ?? './data'),
     logLevel: s('LOG_LEVEL') ?? 'info',
+    monitor,
     raw,
   };
 }

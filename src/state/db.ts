@@ -36,6 +36,57 @@ export const MIGRATIONS: string[] = [
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL, at INTEGER NOT NULL);`,
+  // Monitoring (src/monitor): check history (raw rows span_ms = 0, buckets span_ms > 0), the alert
+  // outbox (delivered in id order; nonce lets Discord drop a re-send), silences, per-node alert state.
+  `CREATE TABLE check_history (
+     node INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     span_ms INTEGER NOT NULL DEFAULT 0,
+     checks INTEGER NOT NULL DEFAULT 1,
+     sent INTEGER NOT NULL,
+     received INTEGER NOT NULL,
+     rtt_min REAL,
+     rtt_avg REAL,
+     rtt_max REAL,
+     link_down INTEGER NOT NULL DEFAULT 0,
+     rx_errors INTEGER,
+     tx_errors INTEGER,
+     rx_dropped INTEGER,
+     tx_dropped INTEGER,
+     PRIMARY KEY (node, at, span_ms)
+   ) WITHOUT ROWID;
+   CREATE INDEX check_history_raw_age ON check_history(span_ms, at);
+   CREATE TABLE alert_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     created_at INTEGER NOT NULL,
+     node INTEGER,
+     kind TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     nonce TEXT NOT NULL UNIQUE,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     last_error TEXT,
+     delivered_at INTEGER
+   );
+   CREATE INDEX alert_outbox_pending ON alert_outbox(delivered_at, id);
+   CREATE TABLE silences (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     node INTEGER,
+     created_at INTEGER NOT NULL,
+     ends_at INTEGER NOT NULL,
+     reason TEXT NOT NULL DEFAULT '',
+     created_by TEXT NOT NULL,
+     cleared_at INTEGER,
+     cleared_by TEXT
+   );
+   CREATE TABLE monitor_nodes (
+     node INTEGER PRIMARY KEY,
+     level TEXT NOT NULL,
+     announced TEXT NOT NULL,
+     since INTEGER NOT NULL,
+     announced_at INTEGER,
+     baseline TEXT
+   );`,
 ];
 
 export function openDb(dataDir: string, migrations: string[] = MIGRATIONS): DB {
