@@ -124,7 +124,7 @@ function mountsUnder(dir: string): string[] {
 }
 
 /** Namespace identities a lab owns: its network namespaces and its persistent mount/UTS ns files. */
-function labNamespaces(id: string): Set<string> {
+export function labNamespaces(id: string): Set<string> {
   const idents = new Set<string>();
   for (const n of netnsNames(id)) {
     const i = nsIdentity('net', path.join(NETNS_DIR, n));
