@@ -106,7 +106,7 @@ export function formatDrift(s: number): string {
   const dir = s >= 0 ? 'ahead' : 'behind';
   if (abs < 1) return `${(abs * 1000).toFixed(0)} ms ${dir}`;
   if (abs < 120) return `${abs.toFixed(1)} s ${dir}`;
-  if (abs < 7200) return `${(abs / 60).toFixed(1)} min ${dir}`;
+  if (abs < 3600) return `${(abs / 60).toFixed(1)} min ${dir}`;
   if (abs < 172800) return `${(abs / 3600).toFixed(1)} h ${dir}`;
   return `${(abs / 86400).toFixed(0)} days ${dir}`;
 }
