@@ -90,7 +90,7 @@ while [ "$i" -lt "$n" ]; do
 done
 if [ "$doset" = 1 ]; then
   printf '%s\\n' "$setval" >> "$CALLS"
-  target=$("$REAL" $utc -d "$setval" +%s) || exit 1
+  target=$("$REAL" $utc -d "$setval" +%s 2>/dev/null) || { printf "date: invalid date '%s'\\n" "$setval" >&2; exit 1; }
   now=$("$REAL" +%s)
   printf '%s\\n' "$((target - now))" > "$OFF.tmp" && mv -f "$OFF.tmp" "$OFF"
   exec "$REAL" -d "@$target" "$@"
