@@ -14,6 +14,7 @@ export const command: CommandDef = {
     { name: 'hostname', type: 'boolean', default: false, description: 'also write /etc/hostname = workerN' },
   ],
   mutates: (a) => a.boot !== undefined || a.root !== undefined,
+  changesManager: () => false,
   dryRun: true,
   examples: ['picluster sdcard 3', 'picluster sdcard 3 --boot /mnt/boot --root /mnt/root --dry-run'],
   async run(ctx, args) {

@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     // Validate first so a bad argument is reported the same way whatever the machine.
     const mutates = (() => {
       try {
-        return parsed.def.mutates(parsed.raw as any);
+        return (parsed.def.changesManager ?? parsed.def.mutates)(parsed.raw as any);
       } catch {
         return true;
       }

@@ -29,17 +29,21 @@ export class Shell {
   private busy = false;
   private pending: string[] = [];
   private closed = false;
+  private exiting = false;
   readonly done: Promise<void>;
+  private finish!: () => void;
 
   constructor(private readonly engine: Engine, opts: ShellOptions = {}) {
     const input = opts.input ?? process.stdin;
     this.out = opts.output ?? process.stdout;
     this.color = opts.color ?? Boolean((this.out as any).isTTY);
     this.rl = readline.createInterface({ input, output: this.out, terminal: Boolean((input as any).isTTY), prompt: 'picluster> ' });
-    this.done = new Promise((resolve) => this.rl.on('close', () => {
+    // Input may end (EOF, or piped lines) while commands are still queued: finish them first.
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    this.rl.on('close', () => {
       this.closed = true;
-      resolve();
-    }));
+      if (!this.busy) this.finish();
+    });
     this.rl.on('line', (line) => {
       this.pending.push(line);
       void this.drain();
@@ -88,7 +92,8 @@ export class Shell {
       }
     } finally {
       this.busy = false;
-      if (!this.closed) this.rl.prompt();
+      if (this.closed || this.exiting) this.finish();
+      else this.rl.prompt();
     }
   }
 
@@ -96,7 +101,11 @@ export class Shell {
     const text = line.trim();
     if (!text) return;
     const word = text.replace(/^\//, '').split(/\s+/)[0];
-    if (word === 'exit' || word === 'quit') return this.close();
+    if (word === 'exit' || word === 'quit') {
+      this.exiting = true;
+      this.pending.length = 0;
+      return this.close();
+    }
     if (word === 'help' || word === '?') {
       const t = text.split(/\s+/)[1]?.replace(/^\//, '');
       const def = commands.find((c) => c.name === t);
@@ -117,15 +126,18 @@ export class Shell {
     }
     const { def, raw } = parsed;
     const dryRun = Boolean(raw['dry-run']);
-    let mutates = true;
-    try {
-      mutates = def.mutates(raw as any);
-    } catch {
-      /* treat unknown as mutating */
-    }
+    const safely = (f: (a: any) => boolean) => {
+      try {
+        return f(raw);
+      } catch {
+        return true;
+      }
+    };
+    const mutates = safely(def.mutates);
+    const touchesManager = safely(def.changesManager ?? def.mutates);
     if (mutates && !dryRun && !parsed.yes) {
-      const stranger = !(await looksLikeManager(this.engine));
-      const wantsConfirm = Boolean(def.confirm?.(raw as any));
+      const stranger = touchesManager && !(await looksLikeManager(this.engine));
+      const wantsConfirm = safely(def.confirm ?? (() => false));
       if (stranger || wantsConfirm) {
         if (def.dryRun) {
           const plan = await executeCommand(this.engine, def, { ...raw, 'dry-run': true }, this.actor);

@@ -76,6 +76,8 @@ export interface CommandDef {
   options: OptionDef[];
   /** Whether this invocation changes anything (decides permissions and confirmations). */
   mutates: (args: Args) => boolean;
+  /** Whether it changes this machine's network (default: same as mutates). sdcard writes a card, not the manager. */
+  changesManager?: (args: Args) => boolean;
   /** Takes --dry-run. */
   dryRun?: boolean;
   /** Ask before applying (Discord buttons, shell prompt) — e.g. remove-node, nat disable. */

@@ -107,10 +107,13 @@ export class SshPool {
   candidates(node: NodeAddressing, prefer: AddressPreference): string[] {
     const out: string[] = [];
     const scope = ifaceNameForMac(node.hostMac);
-    const ll = scope ? `${node.workerLinkLocal}%${scope}` : undefined;
-    if (prefer === 'link-local' && ll) out.push(ll);
+    // Without its USB link the Pi is unreachable, and its 10.x address would be sent out of the
+    // default route to whatever network the manager sits on: do not try at all.
+    if (!scope) return [];
+    const ll = `${node.workerLinkLocal}%${scope}`;
+    if (prefer === 'link-local') out.push(ll);
     out.push(node.workerIp);
-    if (prefer === 'ipv4' && ll) out.push(ll);
+    if (prefer === 'ipv4') out.push(ll);
     return out;
   }
 
@@ -121,6 +124,7 @@ export class SshPool {
    */
   private open(node: NodeAddressing, prefer: AddressPreference): Promise<Conn> {
     const addrs = this.candidates(node, prefer);
+    if (!addrs.length) return Promise.reject(new Error(`node ${node.node} is not connected: no interface has its MAC ${node.hostMac} (Pi unplugged or not booted)`));
     return new Promise((resolve, reject) => {
       const errors: string[] = [];
       let pending = addrs.length;

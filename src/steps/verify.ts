@@ -2,6 +2,7 @@ import { NodeAddressing } from '../cluster/model';
 import { SshPool } from '../exec/ssh';
 import { ok } from '../exec/result';
 import { pingHost } from '../system/ping';
+import { ifaceNameForMac } from '../system/links';
 import { Step } from './step';
 
 export function pingVerifyStep(a: NodeAddressing, count = 3): Step {
@@ -11,6 +12,7 @@ export function pingVerifyStep(a: NodeAddressing, count = 3): Step {
     where: 'verify',
     verifyOnly: true,
     async check() {
+      if (!ifaceNameForMac(a.hostMac)) return { inSync: false, summary: `not pinged: no interface has MAC ${a.hostMac}` };
       const p = await pingHost(a.workerIp, { count, intervalMs: 200, waitS: 1 });
       const rtt = p.avgMs !== null ? `, rtt min/avg/max ${p.minMs?.toFixed(2)}/${p.avgMs.toFixed(2)}/${p.maxMs?.toFixed(2)} ms` : '';
       return { inSync: p.lossPct === 0, summary: `${p.received}/${p.sent} replies, ${p.lossPct}% loss${rtt}` };

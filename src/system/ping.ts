@@ -23,6 +23,11 @@ const num = (v: unknown): number | null => {
   return Number.isFinite(n) ? n : null;
 };
 
+/** A result for a node whose USB link is absent: nothing is sent (its address would leave via the default route). */
+export function notConnected(address: string, count: number): PingResult {
+  return { address, sent: 0, received: 0, lossPct: 100, minMs: null, avgMs: null, maxMs: null, durationMs: 0 };
+}
+
 /** Echoes through the system ping (via the `ping` package) with loss and rtt as numbers. */
 export async function pingHost(address: string, opts: PingOptions = {}): Promise<PingResult> {
   const count = opts.count ?? 3;
