@@ -26,7 +26,7 @@ class Family {
   constructor(readonly name: string, readonly type: 'gauge' | 'counter', readonly help: string) {}
   add(l: Record<string, string>, v: number | null | undefined): void {
     if (v === null || v === undefined || !Number.isFinite(v)) return;
-    this.lines.push(`${this.name}${labels(l)} ${v}`);
+    this.lines.push(`${this.name}${labels(l)} ${Number.isInteger(v) ? v : Number(v.toPrecision(6))}`);
   }
   render(): string {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines].join('\n');
