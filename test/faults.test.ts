@@ -113,6 +113,24 @@ describe('faults and bad input', () => {
     expect(good.stdout).toMatch(/ethpi5\s+up\s+10\.0\.15\.1\/24/);
     expect((await lab.workerExec(5, ['ip', '-4', 'addr', 'show', 'usb0'])).stdout).toContain('10.0.15.2/24');
   });
+  test('one operation per node at a time: a second add-node for the same node is refused clearly', async () => {
+    const first = lab.spawnInManager([process.execPath, path.join(REPO_ROOT, 'dist/src/cli.js'), 'add-node', '5']);
+    let out = '';
+    const started = new Promise<void>((resolve) =>
+      first.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Running:')) resolve();
+      }),
+    );
+    const done = new Promise<number | null>((resolve) => first.on('close', resolve));
+    await started;
+    const second = await cli(lab, ['add-node', '5']);
+    expect(await done).toBe(0);
+    expect(second.json.ok).toBe(false);
+    expect(second.json.summary).toMatch(/Node 5 is busy: cli:root.* started it at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    // After the first one finished, the node is free again.
+    expect((await cli(lab, ['add-node', '5'])).json.outcome).toBe('unchanged');
+  });
 });
 
 describe('sdcard on a sample card (no network involved)', () => {
