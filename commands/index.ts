@@ -12,6 +12,11 @@ import { command as sdcard } from './sdcard';
 import { command as sshKey } from './ssh-key';
 import { command as audit } from './audit';
 import { command as trustHost } from './trust-host';
+import { command as mute } from './mute';
+import { command as unmute } from './unmute';
+import { command as alerts } from './alerts';
+import { command as history } from './history';
+import { command as inventory } from './inventory';
 
 /** Every command, in the order help lists them. Transports (CLI, shell, Discord) all read this list. */
-export const commands: CommandDef[] = [addNode, removeNode, route, nat, ping, setTime, status, nodes, doctor, sdcard, sshKey, trustHost, audit];
+export const commands: CommandDef[] = [addNode, removeNode, route, nat, ping, setTime, status, nodes, doctor, sdcard, sshKey, trustHost, audit, alerts, mute, unmute, history, inventory];

@@ -1,5 +1,6 @@
 import { CommandDef } from '../src/commands/types';
 import { nodeStatuses, statusTable } from '../src/diagnostics';
+import { lastCheckTable } from '../src/monitor/status-view';
 
 export const command: CommandDef = {
   name: 'status',
@@ -19,6 +20,8 @@ export const command: CommandDef = {
     const st = await nodeStatuses(ctx.engine, nodes, { remote: Boolean(args.remote) });
     const down = st.filter((s) => !s.present || !s.ping?.received);
     const tables = [statusTable(st)];
+    const checks = lastCheckTable(ctx.engine.db, nodes);
+    if (checks) tables.push(checks);
     if (args.remote) {
       tables.push({
         title: 'Pi side (usb0)',

@@ -37,6 +37,17 @@ function timeLabel(ms: number, spanMs: number): string {
   return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
 }
 
+const STEPS = [10e3, 30e3, 60e3, 120e3, 300e3, 600e3, 900e3, 1800e3, 3600e3, 7200e3, 10800e3, 21600e3, 43200e3, 86400e3, 172800e3, 604800e3];
+
+/** Tick positions on round local clock times (every 5 min, 1 h, ...), about 6 to 10 of them. */
+export function clockTicks(from: number, to: number): number[] {
+  const step = STEPS.find((s) => (to - from) / s <= 10) ?? STEPS[STEPS.length - 1];
+  const offset = new Date(from).getTimezoneOffset() * 60_000;
+  const out: number[] = [];
+  for (let t = Math.ceil((from - offset) / step) * step + offset; t <= to; t += step) out.push(t);
+  return out;
+}
+
 /** Breaks lines where no checks ran (bot stopped) instead of drawing a straight line across. */
 function withGaps(points: HistoryPoint[], value: (p: HistoryPoint) => number | null): XY[] {
   const out: XY[] = [];
@@ -84,7 +95,10 @@ export function renderHistoryChart(points: HistoryPoint[], opts: ChartOptions): 
           type: 'linear',
           min: opts.from,
           max: opts.to,
-          ticks: { maxTicksLimit: 10, callback: (v) => timeLabel(Number(v), span) },
+          ticks: { autoSkip: false, maxRotation: 0, callback: (v) => timeLabel(Number(v), span) },
+          afterBuildTicks: (scale) => {
+            scale.ticks = clockTicks(opts.from, opts.to).map((value) => ({ value }));
+          },
           title: { display: true, text: `time (${Intl.DateTimeFormat().resolvedOptions().timeZone})` },
         },
         rtt: { type: 'linear', position: 'left', min: 0, suggestedMax: rttMax * 1.1, title: { display: true, text: 'round trip (ms)' } },

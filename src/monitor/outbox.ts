@@ -64,6 +64,11 @@ export function listOutbox(db: DB, opts: { pendingOnly?: boolean; limit?: number
   return (db.prepare(`SELECT * FROM alert_outbox ${where} ORDER BY id LIMIT ?`).all(opts.limit ?? 1000) as any[]).map(toRow);
 }
 
+/** The last n alerts, oldest first. */
+export function recentOutbox(db: DB, n: number): OutboxRow[] {
+  return (db.prepare('SELECT * FROM alert_outbox ORDER BY id DESC LIMIT ?').all(n) as any[]).map(toRow).reverse();
+}
+
 export interface OutboxBacklog {
   pending: number;
   oldestPendingAt: number | null;
