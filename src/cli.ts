@@ -71,8 +71,13 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`error: ${plan.summary}\n`);
         return 2;
       }
+      const why = `This machine does not look like a cluster manager (no nodes yet, no interface with MAC prefix ${engine.config.cluster.macPrefix}).`;
+      if (parsed.json) {
+        process.stdout.write(JSON.stringify({ ok: false, outcome: 'refused', title: `${parsed.def.name}: not applied`, summary: `${why} Re-run with --yes to apply anyway. ${LAB_HINT}`, plan }, null, 2) + '\n');
+        return 2;
+      }
       if (plan) process.stdout.write(renderResult(plan, { color }) + '\n\n');
-      process.stdout.write(`This machine does not look like a cluster manager (no nodes yet, no interface with MAC prefix ${engine.config.cluster.macPrefix}).\n${LAB_HINT}\n`);
+      process.stdout.write(`${why}\n${LAB_HINT}\n`);
       if (!process.stdin.isTTY) {
         process.stderr.write('Refusing to change this machine without --yes.\n');
         return 2;
