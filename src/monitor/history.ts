@@ -54,11 +54,12 @@ export interface MaintenanceResult {
 export function maintainHistory(db: DB, now: number, opts: { rawMs: number; retentionMs: number; bucketMs?: number }): MaintenanceResult {
   const bucket = opts.bucketMs ?? BUCKET_MS;
   const cutoff = Math.floor((now - opts.rawMs) / bucket) * bucket;
+  // Buckets are `at - at % bucket` (see queryHistory for why not division).
   return db.transaction(() => {
     const merged = db
       .prepare(
         `INSERT INTO check_history(node, at, span_ms, checks, sent, received, rtt_min, rtt_avg, rtt_max, link_down, rx_errors, tx_errors, rx_dropped, tx_dropped)
-         SELECT node, (at / @bucket) * @bucket AS b, @bucket, SUM(checks), SUM(sent), SUM(received), MIN(rtt_min),
+         SELECT node, at - at % @bucket AS b, @bucket, SUM(checks), SUM(sent), SUM(received), MIN(rtt_min),
                 SUM(rtt_avg * received) / NULLIF(SUM(CASE WHEN rtt_avg IS NULL THEN 0 ELSE received END), 0), MAX(rtt_max), SUM(link_down),
                 MAX(rx_errors), MAX(tx_errors), MAX(rx_dropped), MAX(tx_dropped)
          FROM check_history WHERE span_ms = 0 AND at < @cutoff GROUP BY node, b
@@ -105,13 +106,15 @@ function toPoint(r: any): HistoryPoint {
  */
 export function queryHistory(db: DB, node: number, from: number, to: number, maxPoints = 600): HistoryPoint[] {
   const step = Math.max(1, Math.ceil((to - from) / maxPoints));
+  from = Math.floor(from);
+  // `x - x % n`, not `x / n * n`: bound numbers arrive as REAL, and `%` is the operator that works in integers.
   const rows = db
     .prepare(
-      `SELECT @from + ((at - @from) / @step) * @step AS at, MAX(span_ms) AS span_ms, SUM(checks) AS checks, SUM(sent) AS sent, SUM(received) AS received,
+      `SELECT @from + (at - @from) - (at - @from) % @step AS at, MAX(span_ms) AS span_ms, SUM(checks) AS checks, SUM(sent) AS sent, SUM(received) AS received,
               MIN(rtt_min) AS rtt_min, SUM(rtt_avg * received) / NULLIF(SUM(CASE WHEN rtt_avg IS NULL THEN 0 ELSE received END), 0) AS rtt_avg, MAX(rtt_max) AS rtt_max,
               SUM(link_down) AS link_down, MAX(rx_errors) AS rx_errors, MAX(tx_errors) AS tx_errors, MAX(rx_dropped) AS rx_dropped, MAX(tx_dropped) AS tx_dropped
        FROM check_history WHERE node = @node AND at >= @from AND at < @to
-       GROUP BY (at - @from) / @step ORDER BY 1`,
+       GROUP BY (at - @from) - (at - @from) % @step ORDER BY 1`,
     )
     .all({ node, from, to, step }) as any[];
   return rows.map((r) => ({ ...toPoint(r), spanMs: Math.max(r.span_ms, step) }));
