@@ -5,7 +5,7 @@ import { formatDuration } from '../src/config';
 import { UserError } from '../src/errors';
 import { renderHistoryChart } from '../src/monitor/chart';
 import { fmtPct } from '../src/monitor/diagnosis';
-import { queryHistory } from '../src/monitor/history';
+import { queryHistory, worstLossPct } from '../src/monitor/history';
 
 const DEFAULT_WINDOW = 3_600_000;
 const MIN_WINDOW = 60_000;
@@ -17,7 +17,7 @@ export const command: CommandDef = {
   options: [
     { name: 'node', type: 'node', positional: true, required: true, description: 'node number' },
     { name: 'window', type: 'duration', positional: true, description: 'how far back, e.g. 15m, 6h, 7d (default 1h)' },
-    { name: 'output', type: 'string', description: 'CLI/shell only: also write the PNG to this file' },
+    { name: 'output', type: 'string', cliOnly: true, description: 'CLI/shell only: also write the PNG to this file' },
   ],
   mutates: () => false,
   examples: ['picluster history 3', 'picluster history 3 24h --output node3.png'],
@@ -47,7 +47,7 @@ export const command: CommandDef = {
     const sent = points.reduce((a, p) => a + p.sent, 0);
     const received = points.reduce((a, p) => a + p.received, 0);
     const lossPct = sent ? Math.round(((sent - received) / sent) * 1000) / 10 : 100;
-    const worst = Math.max(...points.map((p) => p.lossPct));
+    const worst = worstLossPct(ctx.engine.db, node, from, to) ?? Math.max(...points.map((p) => p.lossPct));
     const rttPoints = points.filter((p) => p.rttAvgMs !== null);
     const rttAvg = received ? rttPoints.reduce((a, p) => a + p.rttAvgMs! * p.received, 0) / received : null;
     const rttMax = rttPoints.length ? Math.max(...rttPoints.map((p) => p.rttMaxMs ?? 0)) : null;

@@ -120,6 +120,12 @@ export function queryHistory(db: DB, node: number, from: number, to: number, max
   return rows.map((r) => ({ ...toPoint(r), spanMs: Math.max(r.span_ms, step) }));
 }
 
+/** The highest loss of any single stored row (a check, or a bucket once merged) in [from, to). */
+export function worstLossPct(db: DB, node: number, from: number, to: number): number | null {
+  const r = db.prepare('SELECT MAX((sent - received) * 100.0 / sent) AS w FROM check_history WHERE node = ? AND at >= ? AND at < ? AND sent > 0').get(node, Math.floor(from), to) as { w: number | null };
+  return r.w === null ? null : Math.round(r.w * 10) / 10;
+}
+
 /** The most recent raw check of each node. */
 export function latestChecks(db: DB, nodes: number[]): Map<number, HistoryPoint> {
   const q = db.prepare('SELECT * FROM check_history WHERE node = ? AND span_ms = 0 ORDER BY at DESC LIMIT 1');

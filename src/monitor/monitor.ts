@@ -106,12 +106,7 @@ export class Monitor {
     const { db } = this.engine;
     // One monitor per data directory: two would each send every alert.
     this.releaseLock = acquireLock(db, 'monitor', `monitor (pid ${process.pid})`);
-    for (const st of loadNodeStates(db).values()) {
-      // Start from what users were told: a level never announced (e.g. while muted) is re-established by fresh checks.
-      this.states.set(st.node, { ...initialState(st.node, st.since, st.announced), baseline: st.baseline });
-      this.announced.set(st.node, { level: st.announced, at: st.announcedAt });
-    }
-    this.refreshTargets();
+    this.restore();
     this.engine.events.on('busy', this.onBusy);
     this.dispatcher.start();
 
@@ -158,6 +153,16 @@ export class Monitor {
       log.info(`monitor: Prometheus metrics on http://${s.metricsHost}:${this.metrics.port}/metrics`);
     }
     log.info(`monitor: checking ${this.jobInput.targets.length} node(s) every ${s.intervalMs} ms (${s.echoes} echoes, alert after ${s.alertAfter} bad checks)`);
+  }
+
+  /** Loads what users were last told per node (start() does this; tests call it directly). */
+  restore(): void {
+    for (const st of loadNodeStates(this.engine.db).values()) {
+      // Start from what users were told: a level never announced (e.g. while muted) is re-established by fresh checks.
+      this.states.set(st.node, { ...initialState(st.node, st.since, st.announced), baseline: st.baseline });
+      this.announced.set(st.node, { level: st.announced, at: st.announcedAt });
+    }
+    this.refreshTargets();
   }
 
   async stop(): Promise<void> {
@@ -212,7 +217,7 @@ export class Monitor {
     }
     const elapsed = Date.now() - run.startedAt;
     if (elapsed >= this.settings.timeoutMs - 50) this.settleFailure(`timed out after ${(elapsed / 1000).toFixed(1)} s (CHECK_TIMEOUT ${this.settings.timeoutMs / 1000} s)`);
-    else this.settleFailure(`crashed: ${err instanceof Error ? err.message : String(err)}`);
+    else this.settleFailure(`crashed: ${(err instanceof Error ? err.message : String(err)).replace(/^Error: /, '')}`);
   }
 
   private settleFailure(reason: string): void {
