@@ -59,10 +59,11 @@ export function fmtBytes(n: number): string {
   return `${i ? v.toFixed(1) : v} ${u[i]}`;
 }
 
+/** The Pi-side usb0 counters `status --remote` reads (exported so bench/fanout runs the very same command). */
+export const REMOTE_COUNTERS_ARGV = ['cat', ...['rx_packets', 'tx_packets', 'rx_errors', 'tx_errors'].map((f) => `/sys/class/net/usb0/statistics/${f}`)];
+
 async function remoteCounters(engine: Engine, n: number): Promise<NodeStatus['remote']> {
-  const r = await engine.pool.exec(engine.node(n), ['cat', '/sys/class/net/usb0/statistics/rx_packets', '/sys/class/net/usb0/statistics/tx_packets', '/sys/class/net/usb0/statistics/rx_errors', '/sys/class/net/usb0/statistics/tx_errors'], {
-    timeoutMs: 10_000,
-  });
+  const r = await engine.pool.exec(engine.node(n), REMOTE_COUNTERS_ARGV, { timeoutMs: 10_000 });
   if (!ok(r)) return { error: r.error ?? r.stderr.trim() ?? `exit ${r.code}` };
   const [rxPackets, txPackets, rxErrors, txErrors] = r.stdout.trim().split('\n').map(Number);
   return { rxPackets, txPackets, rxErrors, txErrors, via: r.via };

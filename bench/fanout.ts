@@ -1,0 +1,115 @@
+/**
+ * bench/fanout: `status --remote` over 16 and 64 lab workers, warm and cold, against OpenSSH with
+ * ControlMaster and against a bare pooled ssh2 exec of the same remote command, all measured in the
+ * same run on the same lab. Prints medians and ratios; asserts nothing (see bench/README.md).
+ *
+ *   npm run bench:fanout [-- --sizes 16,64 --reps 7]
+ *
+ * Needs root (it builds a lab: test/lab/lab.ts). Each size gets its own lab, destroyed at the end.
+ */
+import * as path from 'node:path';
+import { Lab, REPO_ROOT } from '../test/lab/lab';
+import { argOf, machineLine, median, ms, ratio, table } from './stats';
+
+interface InnerResult {
+  nodes: number;
+  reps: number;
+  samples: Record<string, number[]>;
+}
+
+const TARGET_WARM = 1.2;
+const TARGET_COLD_MS = 1200;
+
+/**
+ * The workers in a lab that are not "fresh" already carry their IPv4 on usb0 (as Pis set up by
+ * hand from the guide). Only the manager side is missing: rename enx… → ethpiN and add hostIp/24,
+ * one `ip -batch` for all nodes. add-node itself is what bench/add-node measures.
+ */
+async function prepareManager(lab: Lab): Promise<void> {
+  const lines: string[] = [];
+  for (const n of lab.nodes) {
+    const a = lab.addressing(n);
+    const k = lab.hostIfaceKernelName(n);
+    lines.push(`link set dev ${k} down`, `link set dev ${k} name ${a.hostIface}`, `link set dev ${a.hostIface} up`, `address add ${a.hostIp}/${a.prefixLen} dev ${a.hostIface}`);
+  }
+  const r = await lab.managerExec(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (r.code !== 0) throw new Error(`manager setup failed: ${r.stderr}`);
+}
+
+function runInner(lab: Lab, nodes: number, reps: number): Promise<InnerResult> {
+  return new Promise((resolve, reject) => {
+    const child = lab.spawnInManager([process.execPath, path.join(REPO_ROOT, 'dist', 'bench', 'fanout-inner.js'), '--nodes', String(nodes), '--reps', String(reps)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`fanout-inner exited ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
+      } catch (e) {
+        reject(new Error(`fanout-inner printed no result: ${out}`));
+      }
+    });
+  });
+}
+
+function report(r: InnerResult): { text: string; warmRatio: number; coldCli: number; coldPool: number } {
+  const m = (k: string) => median(r.samples[k]);
+  const row = (k: string, peer?: string) => [k, ms(m(k)), ms(Math.min(...r.samples[k])), ms(Math.max(...r.samples[k])), peer ? ratio(m(k), m(peer)) : '', peer ?? ''];
+  const rows = [
+    row('warm ssh2-bare'),
+    row('warm status', 'warm ssh2-bare'),
+    row('warm status-noping', 'warm ssh2-bare'),
+    row('warm openssh-cm', 'warm ssh2-bare'),
+    row('cold ssh2-bare'),
+    row('cold status-pool', 'cold ssh2-bare'),
+    row('cold cli', 'cold openssh-cm'),
+    row('cold openssh-cm', 'cold ssh2-bare'),
+  ];
+  const warmRatio = m('warm status') / m('warm ssh2-bare');
+  const text = [
+    `${r.nodes} workers, ${r.reps} repetitions (median, min, max)`,
+    table(['case', 'median', 'min', 'max', 'ratio', 'vs'], rows),
+    `status warm vs openssh-cm warm: ${ratio(m('warm status'), m('warm openssh-cm'))}; ping share of warm status: ${ms(m('warm status') - m('warm status-noping'))}`,
+  ].join('\n');
+  return { text, warmRatio, coldCli: m('cold cli'), coldPool: m('cold status-pool') };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/fanout builds a lab in network namespaces: run it as root');
+  const argv = process.argv.slice(2);
+  const sizes = (argOf(argv, 'sizes') ?? '16,64').split(',').map(Number);
+  const reps = Number(argOf(argv, 'reps') ?? 7);
+  process.stdout.write(`bench/fanout · ${machineLine()}\n`);
+  process.stdout.write('Setup: lab workers with IPv4 already on usb0; manager side (ethpiN rename + address) by one ip -batch; inventory rows via upsertNode.\n\n');
+  const summary: string[] = [];
+  for (const size of sizes) {
+    const t0 = Date.now();
+    const lab = await Lab.create({ nodes: Array.from({ length: size }, (_, i) => i + 1), fresh: [], concurrency: 8 });
+    const stop = () => void lab.destroy().finally(() => process.exit(130));
+    process.once('SIGINT', stop);
+    try {
+      process.stderr.write(`lab ${lab.id}: ${size} workers up in ${Date.now() - t0} ms\n`);
+      await prepareManager(lab);
+      const r = await runInner(lab, size, reps);
+      const rep = report(r);
+      process.stdout.write(rep.text + '\n\n');
+      summary.push(
+        `${size} workers: warm status / bare ssh2 = ${rep.warmRatio.toFixed(2)}× (target ≤ ${TARGET_WARM}×: ${rep.warmRatio <= TARGET_WARM ? 'met' : 'MISSED'}); ` +
+          `cold cli ${ms(rep.coldCli)}, cold pool ${ms(rep.coldPool)}` +
+          (size >= 64 ? ` (target ≤ ${TARGET_COLD_MS} ms for 64: ${rep.coldCli <= TARGET_COLD_MS ? 'met' : 'MISSED'})` : ''),
+      );
+    } finally {
+      process.removeListener('SIGINT', stop);
+      await lab.destroy();
+    }
+  }
+  process.stdout.write(summary.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench/fanout: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});
