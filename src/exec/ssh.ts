@@ -28,7 +28,8 @@ export interface SshSettings {
 
 export type AddressPreference = 'ipv4' | 'link-local';
 
-const HEAD_START_MS = 300;
+/** RFC 8305's minimum connection attempt delay: ample for a TCP connect over a USB link. */
+const HEAD_START_MS = 100;
 
 export interface RemoteExecOptions {
   input?: string;
@@ -118,46 +119,73 @@ export class SshPool {
   }
 
   /**
-   * Happy-eyeballs style: the preferred address first, the next one after a short head start.
-   * A Pi without IPv4 yet would otherwise cost a full connect timeout (its 10.x address is routed
-   * out of the uplink until the manager side exists) before link-local is tried.
+   * Happy eyeballs (RFC 8305): the preferred address first, the next one when no TCP connection is
+   * up after a short delay, or at once when an attempt fails. A Pi without IPv4 yet would otherwise
+   * cost a full connect timeout (its 10.x address does not answer, or is routed out of the uplink
+   * until the manager side exists) before link-local is tried.
+   * Only the TCP connect is raced: once a socket is up, no further address is started, so a single
+   * SSH handshake runs (racing whole handshakes made a cold `status` over 64 Pis run 128 of them,
+   * and the loaded sshds then missed the connect timeout). Attempts still pending when one wins are
+   * abandoned, so a late IPv4 answer does not open a second session behind the winner.
    */
   private open(node: NodeAddressing, prefer: AddressPreference): Promise<Conn> {
     const addrs = this.candidates(node, prefer);
     if (!addrs.length) return Promise.reject(new Error(`node ${node.node} is not connected: no interface has its MAC ${node.hostMac} (Pi unplugged or not booted)`));
     return new Promise((resolve, reject) => {
       const errors: string[] = [];
-      let pending = addrs.length;
-      let won = false;
-      const timers: NodeJS.Timeout[] = [];
-      addrs.forEach((address, i) => {
-        timers.push(
-          setTimeout(() => {
-            if (won) return void pending--;
-            this.openAt(node, address).then(
-              (conn) => {
-                if (won) return void conn.client.end();
-                won = true;
-                timers.forEach(clearTimeout);
-                resolve(conn);
-              },
-              (e: Error) => {
-                if (e instanceof UserError && !won) {
-                  won = true;
-                  timers.forEach(clearTimeout);
-                  return reject(e);
-                }
-                errors[i] = `${address}: ${e.message}`;
-                if (--pending === 0 && !won) reject(new Error(`cannot reach node ${node.node} over SSH (${errors.filter(Boolean).join('; ')})`));
-              },
-            );
-          }, i * HEAD_START_MS),
+      const attempts: AbortController[] = [];
+      let next = 0;
+      let running = 0;
+      /** Attempts whose TCP connection is up and whose SSH handshake is still running. */
+      let connected = 0;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (f: () => void) => {
+        settled = true;
+        clearTimeout(timer);
+        for (const a of attempts) a.abort();
+        f();
+      };
+      const startNext = () => {
+        clearTimeout(timer);
+        if (settled || next >= addrs.length) return;
+        const i = next++;
+        const address = addrs[i];
+        const ac = new AbortController();
+        attempts.push(ac);
+        running++;
+        if (next < addrs.length) timer = setTimeout(() => connected === 0 && startNext(), HEAD_START_MS);
+        let up = false;
+        const onTcp = () => {
+          up = true;
+          connected++;
+          clearTimeout(timer);
+        };
+        const done = () => {
+          running--;
+          if (up) connected--;
+        };
+        this.openAt(node, address, { signal: ac.signal, onTcp }).then(
+          (conn) => {
+            done();
+            if (settled) return void conn.client.end();
+            settle(() => resolve(conn));
+          },
+          (e: Error) => {
+            done();
+            if (settled) return;
+            if (e instanceof UserError) return settle(() => reject(e));
+            errors[i] = `${address}: ${e.message}`;
+            if (next < addrs.length) return startNext();
+            if (running === 0) settle(() => reject(new Error(`cannot reach node ${node.node} over SSH (${errors.filter(Boolean).join('; ')})`)));
+          },
         );
-      });
+      };
+      startNext();
     });
   }
 
-  private openAt(node: NodeAddressing, address: string): Promise<Conn> {
+  private openAt(node: NodeAddressing, address: string, attempt: { signal?: AbortSignal; onTcp?: () => void } = {}): Promise<Conn> {
     return new Promise((resolve, reject) => {
       const client = new Client();
       let mismatch: HostKeyChangedError | undefined;
@@ -175,6 +203,8 @@ export class SshPool {
       sock.setNoDelay(true);
       sock.setKeepAlive(true, 10_000);
       sock.once('error', (e) => fail(e));
+      if (attempt.onTcp) sock.once('connect', attempt.onTcp);
+      attempt.signal?.addEventListener('abort', () => fail(new Error('abandoned: another address answered first')), { once: true });
       client.on('error', (e) => fail(e));
       client.on('ready', () => {
         if (settled) return;

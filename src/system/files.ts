@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SshPool } from '../exec/ssh';
+import { AddressPreference, SshPool } from '../exec/ssh';
 import { NodeAddressing } from '../cluster/model';
 import { describeFailure, ok } from '../exec/result';
 
@@ -35,25 +35,30 @@ export class LocalFiles implements FileTarget {
   }
 }
 
-/** The same contract on a Pi, over the pooled SSH connection, with POSIX sh only. */
+/**
+ * The same contract on a Pi, over the pooled SSH connection, with POSIX sh only. These files are
+ * written while provisioning, often before the Pi has IPv4, so a new connection tries the Pi's
+ * link-local address first like every other provisioning call on the Pi (IPv4 first would wait out
+ * the happy-eyeballs delay on every fresh Pi).
+ */
 export class RemoteFiles implements FileTarget {
-  constructor(private readonly pool: SshPool, private readonly node: NodeAddressing) {}
+  constructor(private readonly pool: SshPool, private readonly node: NodeAddressing, private readonly prefer: AddressPreference = 'link-local') {}
   get label(): string {
     return `worker${this.node.node}`;
   }
   async read(file: string): Promise<string | null> {
-    const r = await this.pool.exec(this.node, ['sh', '-c', 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi', 'sh', file]);
+    const r = await this.pool.exec(this.node, ['sh', '-c', 'if [ -e "$1" ]; then cat -- "$1"; else exit 3; fi', 'sh', file], { prefer: this.prefer });
     if (r.code === 3 && !r.error) return null;
     if (!ok(r)) throw new Error(describeFailure(r));
     return r.stdout;
   }
   async write(file: string, content: string, mode = 0o644): Promise<void> {
     const script = 'set -e; d=$(dirname -- "$1"); mkdir -p -- "$d"; t="$1.picluster.tmp"; cat > "$t"; chmod "$2" "$t"; mv -f -- "$t" "$1"';
-    const r = await this.pool.exec(this.node, ['sh', '-c', script, 'sh', file, mode.toString(8)], { input: content });
+    const r = await this.pool.exec(this.node, ['sh', '-c', script, 'sh', file, mode.toString(8)], { input: content, prefer: this.prefer });
     if (!ok(r)) throw new Error(describeFailure(r));
   }
   async remove(file: string): Promise<void> {
-    const r = await this.pool.exec(this.node, ['rm', '-f', '--', file]);
+    const r = await this.pool.exec(this.node, ['rm', '-f', '--', file], { prefer: this.prefer });
     if (!ok(r)) throw new Error(describeFailure(r));
   }
 }
