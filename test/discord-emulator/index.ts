@@ -677,7 +677,7 @@ export class DiscordEmulator {
     return role;
   }
 
-  updateRole(id: string, patch: Partial<Pick<EmuRole, 'name' | 'permissions' | 'color' | 'hoist' | 'mentionable'>>): EmuRole {
+  updateRole(id: string, patch: Partial<Pick<EmuRole, 'name' | 'permissions' | 'color' | 'hoist' | 'mentionable' | 'position'>>): EmuRole {
     const role = this.roles.get(id);
     if (!role) throw new Error(`DiscordEmulator: unknown role ${id}`);
     Object.assign(role, patch);
@@ -1510,6 +1510,11 @@ export class DiscordEmulator {
     };
   }
 
+  /** Forgets recorded requests (long benchmark runs); interactions and messages are kept. */
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
   /** All interactions dispatched so far, in order. */
   listInteractions(): InteractionRecord[] {
     return [...this.interactions.keys()].map((id) => this.interaction(id)!);
@@ -1984,6 +1989,9 @@ export class DiscordEmulator {
       if (!m) return unknown.member();
       if (!this.roles.has(c.params.roleId)) return unknown.role();
       if (!(this.computePermissions(this.botUserId) & Perm.ManageRoles)) return err(403, 50013, 'Missing Permissions');
+      // role hierarchy: the bot can only manage roles strictly below its highest role
+      const botTop = Math.max(0, ...this.requireMember(this.botUserId).roles.map((r) => this.roles.get(r)?.position ?? 0));
+      if (this.roles.get(c.params.roleId)!.position >= botTop) return err(403, 50013, 'Missing Permissions');
       const roles = add ? [...new Set([...m.roles, c.params.roleId])] : m.roles.filter((r) => r !== c.params.roleId);
       this.updateMember(m.id, { roles });
       return { status: 204 };
@@ -2108,6 +2116,7 @@ export class DiscordEmulator {
     files: RecordedFile[],
     extra: Partial<StoredMessage>,
     validate = true,
+    errorPrefix = '',
   ): StoredMessage | Reply {
     const flags = Number(body?.flags ?? 0) & (MessageFlag.SuppressEmbeds | MessageFlag.Ephemeral | MessageFlag.SuppressNotifications | MessageFlag.IsComponentsV2 | MessageFlag.Loading);
     const msg: StoredMessage = {
@@ -2138,7 +2147,7 @@ export class DiscordEmulator {
         stickers: Array.isArray(body?.sticker_ids) ? body.sticker_ids.length : 0,
         poll: Boolean(body?.poll),
         flags: msg.flags,
-      });
+      }, errorPrefix);
       if (bad) return bad;
     }
     this.messages.set(msg.id, msg);
@@ -2147,7 +2156,7 @@ export class DiscordEmulator {
   }
 
   /** Applies a message edit; returns an error reply (and leaves the message untouched) if invalid. */
-  private applyEdit(m: StoredMessage, body: Json, files: RecordedFile[]): Reply | null {
+  private applyEdit(m: StoredMessage, body: Json, files: RecordedFile[], errorPrefix = ''): Reply | null {
     const next = {
       content: 'content' in body ? (typeof body.content === 'string' ? body.content : '') : m.content,
       embeds: 'embeds' in body ? (Array.isArray(body.embeds) ? cloneJson(body.embeds) : []) : m.embeds,
@@ -2166,7 +2175,7 @@ export class DiscordEmulator {
         components: next.components,
         attachmentCount: next.attachments.length,
         flags: next.flags,
-      });
+      }, errorPrefix);
       if (bad) return bad;
     }
     const wasLoading = (m.flags & MessageFlag.Loading) !== 0;
@@ -2273,7 +2282,7 @@ export class DiscordEmulator {
     switch (type) {
       case 4: {
         if (s.type === 4) return invalidType();
-        const created = this.createMessage(channel, data, c.files, this.interactionMessageExtra(s));
+        const created = this.createMessage(channel, data, c.files, this.interactionMessageExtra(s), true, 'data.');
         if (!('id' in created)) return record(created);
         message = created;
         s.originalMessageId = created.id;
@@ -2297,7 +2306,7 @@ export class DiscordEmulator {
         const src = this.messages.get(s.sourceMessageId);
         if (!src || src.deleted) return record(unknown.message());
         if (type === 7) {
-          const bad = this.applyEdit(src, data, c.files);
+          const bad = this.applyEdit(src, data, c.files, 'data.');
           if (bad) return record(bad);
           this.emitMessageEvent('MESSAGE_UPDATE', src, c.host);
         }
