@@ -20,6 +20,7 @@ import {
   GatewayIntentBits,
   MessageFlags,
   ModalBuilder,
+  StringSelectMenuBuilder,
   PermissionFlagsBits,
   REST,
   Routes,
@@ -63,6 +64,7 @@ const commandDefs = [
   new SlashCommandBuilder().setName('ping').setDescription('with_response reply'),
   new SlashCommandBuilder().setName('long').setDescription('Replies with an over-long message'),
   new SlashCommandBuilder().setName('feedback').setDescription('Shows a modal'),
+  new SlashCommandBuilder().setName('sleepy').setDescription('Acks after 150 ms'),
   new SlashCommandBuilder()
     .setName('cluster')
     .setDescription('Cluster admin')
@@ -96,6 +98,10 @@ function attachBot(client: Client): void {
         else await i.deferUpdate();
         return;
       }
+      if (i.isStringSelectMenu()) {
+        await i.update({ content: `selected ${i.values.join(',')}`, components: [] });
+        return;
+      }
       if (i.isModalSubmit()) {
         await i.reply({ content: `thanks: ${i.fields.getTextInputValue('text')}`, flags: MessageFlags.Ephemeral });
         return;
@@ -119,7 +125,14 @@ function attachBot(client: Client): void {
             new ButtonBuilder().setCustomId('reboot:pi1').setLabel('Reboot pi1').setStyle(ButtonStyle.Danger),
             new ButtonBuilder().setCustomId('cancel').setLabel('Cancel').setStyle(ButtonStyle.Secondary),
           );
-          await i.reply({ embeds: [new EmbedBuilder().setTitle('Cluster').setDescription('4 nodes up').setColor(0x00ff00)], components: [row] });
+          const select = new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(
+            new StringSelectMenuBuilder()
+              .setCustomId('nodes')
+              .setMinValues(1)
+              .setMaxValues(2)
+              .addOptions(NODES.map((n) => ({ label: n, value: n }))),
+          );
+          await i.reply({ embeds: [new EmbedBuilder().setTitle('Cluster').setDescription('4 nodes up').setColor(0x00ff00)], components: [row, select] });
           return;
         }
         case 'announce':
@@ -146,6 +159,10 @@ function attachBot(client: Client): void {
           } catch (e) {
             await i.followUp(`second ack rejected ${(e as DiscordAPIError).code}`);
           }
+          return;
+        case 'sleepy':
+          await new Promise((r) => setTimeout(r, 150));
+          await i.reply('too late?').catch(() => undefined);
           return;
         case 'feedback':
           await i.showModal(
@@ -274,6 +291,7 @@ describe('discord emulator with real discord.js', () => {
     const msg = await emu.waitFor(() => emu.original(panel.id));
     expect(msg.embeds[0]).toMatchObject({ title: 'Cluster', description: '4 nodes up', color: 0x00ff00 });
     expect(msg.components[0].components.map((c: { custom_id: string }) => c.custom_id)).toEqual(['reboot:pi1', 'cancel']);
+    expect(() => emu.dispatchSelect({ user: bob, messageId: msg.id, customId: 'nodes', values: ['pi7'] })).toThrow(/no option/);
     expect(() => emu.dispatchButton({ user: bob, messageId: msg.id, customId: 'nope' })).toThrow(/no component/);
 
     const click = emu.dispatchButton({ user: bob, messageId: msg.id, customId: 'reboot:pi1' });
@@ -287,6 +305,30 @@ describe('discord emulator with real discord.js', () => {
     expect(after.components).toEqual([]);
     expect(after.embeds).toEqual([]);
     expect(emu.original(panel.id)!.content).toBe('rebooting pi1');
+    // the buttons are gone now, so they can no longer be clicked
+    expect(() => emu.dispatchButton({ user: bob, messageId: msg.id, customId: 'reboot:pi1' })).toThrow(/no component/);
+
+    const panel2 = emu.dispatchSlashCommand({ user: alice, name: 'panel' });
+    const msg2 = await emu.waitFor(() => emu.original(panel2.id));
+    const pick = emu.dispatchSelect({ user: alice, messageId: msg2.id, customId: 'nodes', values: ['pi1', 'pi3'] });
+    await emu.waitForCallback(pick.id);
+    expect(emu.interaction(pick.id)!.payload.data).toEqual({ custom_id: 'nodes', component_type: 3, values: ['pi1', 'pi3'] });
+    expect(emu.message(msg2.id)!.content).toBe('selected pi1,pi3');
+  });
+
+  test('ackDeadlineMs: a callback later than the deadline gets 404 Unknown interaction (10062)', async () => {
+    emu.ackDeadlineMs = 50;
+    try {
+      const r = emu.dispatchSlashCommand({ user: bob, name: 'sleepy' });
+      const cb = await emu.waitFor(() => emu.interaction(r.id)!.callbacks[0]);
+      expect(cb.status).toBe(404);
+      expect(cb.error.code).toBe(10062);
+      expect(cb.at - r.sentAt).toBeGreaterThan(50);
+      expect(emu.interaction(r.id)!.ackLatencyMs).toBeNull();
+      expect(emu.original(r.id)).toBeNull();
+    } finally {
+      emu.ackDeadlineMs = undefined;
+    }
   });
 
   test('autocomplete: focused option is a string, respond() choices recorded', async () => {
@@ -445,6 +487,14 @@ describe('discord emulator with real discord.js', () => {
     // and later interactions still work
     const later = emu.dispatchSlashCommand({ user: bob, name: 'announce' });
     await emu.waitFor(() => emu.interaction(later.id)!.followUps.length === 1, 5000, 'announce follow-up');
+
+    // an abrupt TCP drop (no close frame) also ends in a resume
+    const resumed = once(client, Events.ShardResume);
+    const r2 = emu.resumeCount;
+    expect(emu.dropGateway({ terminate: true })).toBe(true);
+    await emu.waitForResume(5000, r2);
+    await resumed;
+    expect(emu.identifyCount).toBe(identifiesBefore);
   });
 
   test('op 7 RECONNECT → resume; op 9 INVALID_SESSION(false) → fresh IDENTIFY, interactions keep working', async () => {
