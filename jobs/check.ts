@@ -10,7 +10,7 @@ import type { CheckErrorMessage, CheckJobInput } from '../src/monitor/protocol';
 const port = parentPort;
 if (!port) throw new Error('jobs/check.js is a Bree job: run it through the monitor, not directly');
 
-// Bree's stop() asks politely; the pings end on their own within ECHO_TIMEOUT.
+// Bree's stop() asks politely; the pings end on their own within ECHO_DEADLINE.
 port.on('message', (m) => {
   if (m === 'cancel') port.postMessage('cancelled');
 });

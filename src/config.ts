@@ -45,12 +45,12 @@ export const VARS: VarSpec[] = [
 
   { section: 'Monitoring', name: 'MONITORING', kind: 'bool', default: 'on', description: 'Watch every node in the inventory and post alerts (on/off). See docs/monitoring.md.' },
   { section: 'Monitoring', name: 'CHECK_INTERVAL', kind: 'duration', default: '2s', min: 500, max: 3_600_000, description: 'One check of every node this often. 2s x ALERT_AFTER 3 = a dead node is reported 5-8 s after it dies (target: 10 s).' },
-  { section: 'Monitoring', name: 'CHECK_ECHOES', kind: 'int', default: '20', min: 1, max: 100, description: 'Echoes per node per check. 20 make one check a real loss measurement: at 10% random loss only 1 check in 2,400 reaches LOSS_WARN.' },
-  { section: 'Monitoring', name: 'ECHO_INTERVAL', kind: 'duration', default: '20ms', min: 10, max: 1000, description: 'Gap between the echoes of one check (20 echoes x 20 ms: the check sends for 0.4 s).' },
-  { section: 'Monitoring', name: 'ECHO_TIMEOUT', kind: 'duration', default: '1s', min: 100, max: 10_000, description: 'How long a check waits for the last reply (USB links answer in ~1 ms; a dead node makes a check last 0.4 s + this).' },
+  { section: 'Monitoring', name: 'CHECK_ECHOES', kind: 'int', default: '20', min: 1, max: 100, description: 'Replies wanted per node per check (ping -c). A check sends until it has them or ECHO_DEADLINE passes: 0.4 s on a healthy link, at most 50 echoes.' },
+  { section: 'Monitoring', name: 'ECHO_INTERVAL', kind: 'duration', default: '20ms', min: 10, max: 1000, description: 'Gap between the echoes of one check.' },
+  { section: 'Monitoring', name: 'ECHO_DEADLINE', kind: 'duration', default: '1s', min: 1000, max: 30_000, description: 'A check of one node ends after this long whatever the replies (ping -w, whole seconds), so a dead node costs 1 s, not the ARP timeout.' },
   { section: 'Monitoring', name: 'CHECK_TIMEOUT', kind: 'duration', default: '5s', min: 500, max: 3_600_000, description: 'A check run that takes longer is ended and reported as "monitoring job timed out".' },
-  { section: 'Monitoring', name: 'LOSS_WARN', kind: 'number', default: '40', min: 1, max: 100, description: 'Percent of echoes lost in one check that makes it a bad check (8 of 20). A check counts as good again below half of this.' },
-  { section: 'Monitoring', name: 'ALERT_AFTER', kind: 'int', default: '3', min: 1, max: 100, description: 'Consecutive bad checks before an alert: 3 x 2 s. With 10% random loss that happens about once in 900 years; at 50% loss within seconds.' },
+  { section: 'Monitoring', name: 'LOSS_WARN', kind: 'number', default: '40', min: 1, max: 100, description: 'Percent lost that makes a check bad. At 10% random loss 1 check in 780,000 is bad; at 40% half of them. Good again below half of this.' },
+  { section: 'Monitoring', name: 'ALERT_AFTER', kind: 'int', default: '3', min: 1, max: 100, description: 'Consecutive bad checks before an alert (3 x 2 s): one lost echo or one bad check never pages; 10% random loss never does in practice.' },
   { section: 'Monitoring', name: 'RECOVER_AFTER', kind: 'int', default: '5', min: 1, max: 100, description: 'Consecutive good checks before a recovery message (10 s), so a flapping link does not page twice.' },
   { section: 'Monitoring', name: 'REMIND_EVERY', kind: 'duration', default: '', min: 60_000, max: 30 * 86_400_000, description: 'Repeat an alert this often while a node stays down or degraded (e.g. 1h). Empty: never.' },
   { section: 'Monitoring', name: 'HISTORY_RAW', kind: 'duration', default: '1d', min: 600_000, max: 30 * 86_400_000, description: 'Check results are kept one by one this long, then merged into 5-minute buckets.' },
@@ -65,7 +65,8 @@ export interface MonitorConfig {
   intervalMs: number;
   echoes: number;
   echoIntervalMs: number;
-  echoTimeoutMs: number;
+  /** ping -w: whole seconds. */
+  echoDeadlineMs: number;
   timeoutMs: number;
   lossWarnPct: number;
   alertAfter: number;
@@ -203,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, specs: VarSpec[
     intervalMs: n('CHECK_INTERVAL'),
     echoes: n('CHECK_ECHOES'),
     echoIntervalMs: n('ECHO_INTERVAL'),
-    echoTimeoutMs: n('ECHO_TIMEOUT'),
+    echoDeadlineMs: n('ECHO_DEADLINE'),
     timeoutMs: n('CHECK_TIMEOUT'),
     lossWarnPct: n('LOSS_WARN'),
     alertAfter: n('ALERT_AFTER'),
@@ -214,10 +215,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, specs: VarSpec[
     metricsPort: val.METRICS_PORT as number | undefined,
     metricsHost: s('METRICS_HOST') ?? '127.0.0.1',
   };
-  // A check that cannot finish inside its timeout would be reported as failed on every run.
-  const longestCheck = (monitor.echoes - 1) * monitor.echoIntervalMs + monitor.echoTimeoutMs;
-  if (monitor.timeoutMs !== undefined && Number.isFinite(longestCheck) && monitor.timeoutMs < longestCheck + 500) {
-    problems.push(`CHECK_TIMEOUT (${formatDuration(monitor.timeoutMs)}) must exceed the longest check, CHECK_ECHOES x ECHO_INTERVAL + ECHO_TIMEOUT + 0.5s = ${formatDuration(longestCheck + 500)}.`);
+  // ping -w takes whole seconds; a check that cannot finish inside its timeout or its interval would fail or be skipped on every run.
+  const deadline = monitor.echoDeadlineMs;
+  if (deadline !== undefined) {
+    if (deadline % 1000 !== 0) problems.push(`ECHO_DEADLINE must be whole seconds (ping -w), got ${formatDuration(deadline)}.`);
+    if (monitor.timeoutMs !== undefined && monitor.timeoutMs < deadline + 500) problems.push(`CHECK_TIMEOUT (${formatDuration(monitor.timeoutMs)}) must be at least ECHO_DEADLINE + 0.5s (${formatDuration(deadline + 500)}).`);
+    if (monitor.intervalMs !== undefined && monitor.intervalMs < deadline + 500) problems.push(`CHECK_INTERVAL (${formatDuration(monitor.intervalMs)}) must be at least ECHO_DEADLINE + 0.5s (${formatDuration(deadline + 500)}), or checks of a dead node overlap.`);
   }
   if (monitor.historyRetentionMs !== undefined && monitor.historyRawMs !== undefined && monitor.historyRetentionMs < monitor.historyRawMs) {
     problems.push(`HISTORY_RETENTION (${formatDuration(monitor.historyRetentionMs)}) must be at least HISTORY_RAW (${formatDuration(monitor.historyRawMs)}).`);

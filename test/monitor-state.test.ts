@@ -1,17 +1,18 @@
 import { advance, announcementFor, classifyCheck, initialState, NodeAlertState, Thresholds, Transition } from '../src/monitor/alert-state';
 import { loadConfig } from '../src/config';
-import { binomialReceived, link, rng, sample } from './monitor-support';
+import { binomialReceived, link, rng, sample, simulateCheck } from './monitor-support';
 
 const defaults = loadConfig({}).monitor;
 const TH: Thresholds = { lossWarnPct: defaults.lossWarnPct, alertAfter: defaults.alertAfter, recoverAfter: defaults.recoverAfter };
 const ECHOES = defaults.echoes;
 
 /** Feeds checks (echoes received per check) 2 s apart; returns every transition with its check index. */
-function feed(receivedPerCheck: number[], th = TH, start: NodeAlertState = initialState(3, 0), sent = ECHOES, links?: Array<ReturnType<typeof link> | null>) {
+function feed(receivedPerCheck: Array<number | { sent: number; received: number }>, th = TH, start: NodeAlertState = initialState(3, 0), sent = ECHOES, links?: Array<ReturnType<typeof link> | null>) {
   let st = start;
   const transitions: Array<Transition & { index: number; since: number }> = [];
-  receivedPerCheck.forEach((received, i) => {
-    const r = advance(st, sample(3, received, sent, links ? links[i] : link()), i * 2000, th);
+  receivedPerCheck.forEach((c, i) => {
+    const [received, n] = typeof c === 'number' ? [c, sent] : [c.received, c.sent];
+    const r = advance(st, sample(3, received, n, links ? links[i] : link()), i * 2000, th);
     st = r.state;
     if (r.transition) transitions.push({ ...r.transition, index: i, since: st.since });
   });
@@ -80,16 +81,31 @@ describe('alert state machine', () => {
 
   test('10% random loss with the defaults: no alert in 100,000 checks (2.3 days); the same test catches a bad threshold', () => {
     const rand = rng(42);
-    const checks = Array.from({ length: 100_000 }, () => binomialReceived(ECHOES, 0.1, rand));
-    const measured = 1 - checks.reduce((a, b) => a + b, 0) / (checks.length * ECHOES);
+    const maxSent = defaults.echoDeadlineMs / defaults.echoIntervalMs;
+    const checks = Array.from({ length: 100_000 }, () => simulateCheck(0.1, rand, ECHOES, maxSent));
+    const sent = checks.reduce((a, c) => a + c.sent, 0);
+    const measured = 1 - checks.reduce((a, c) => a + c.received, 0) / sent;
     expect(measured).toBeGreaterThan(0.095);
     expect(measured).toBeLessThan(0.105);
     expect(feed(checks).transitions).toEqual([]);
     // With LOSS_WARN at 20% the same loss pages people many times a day: the simulation has teeth.
     expect(feed(checks, { ...TH, lossWarnPct: 20 }).transitions.length).toBeGreaterThan(10);
+    // And so would sampling a fixed 5 echoes per check with the default threshold.
+    const small = Array.from({ length: 100_000 }, () => binomialReceived(5, 0.1, rand));
+    expect(feed(small, TH, initialState(3, 0), 5).transitions.length).toBeGreaterThan(10);
   });
 
-  test('50% random loss is reported within a few checks', () => {
+  test('40% and 50% random loss are reported within a few checks', () => {
+    for (const [p, seed] of [[0.4, 3], [0.5, 7]]) {
+      const rand = rng(seed);
+      const checks = Array.from({ length: 60 }, () => simulateCheck(p, rand, ECHOES, 50));
+      const { transitions } = feed(checks);
+      expect(transitions[0]).toMatchObject({ from: 'healthy', to: 'degraded' });
+      expect(transitions[0].index).toBeLessThan(30);
+    }
+  });
+
+  test('50% random loss with fixed-size samples is reported within a few checks', () => {
     const rand = rng(7);
     const checks = Array.from({ length: 30 }, () => binomialReceived(ECHOES, 0.5, rand));
     const { transitions } = feed(checks);

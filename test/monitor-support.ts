@@ -53,6 +53,20 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * One check as ping -c echoes -w deadline samples it: echoes every `intervalMs` until `echoes`
+ * replies arrived or the deadline passed; each echo lost with probability p.
+ */
+export function simulateCheck(p: number, rand: () => number, echoes = 20, maxSent = 50): { sent: number; received: number } {
+  let sent = 0;
+  let received = 0;
+  while (received < echoes && sent < maxSent) {
+    sent++;
+    if (rand() >= p) received++;
+  }
+  return { sent, received };
+}
+
 /** How many of n echoes get through when each is lost with probability p. */
 export function binomialReceived(n: number, p: number, rand: () => number): number {
   let ok = 0;

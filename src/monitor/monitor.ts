@@ -83,7 +83,7 @@ export class Monitor {
     this.settings = { ...engine.config.monitor, ...opts.settings };
     const s = this.settings;
     this.thresholds = { lossWarnPct: s.lossWarnPct, alertAfter: s.alertAfter, recoverAfter: s.recoverAfter };
-    this.jobInput = { targets: [], echoes: s.echoes, echoIntervalMs: s.echoIntervalMs, echoTimeoutMs: s.echoTimeoutMs, ...opts.jobData };
+    this.jobInput = { targets: [], echoes: s.echoes, echoIntervalMs: s.echoIntervalMs, echoDeadlineMs: s.echoDeadlineMs, ...opts.jobData };
     this.dispatcher = new OutboxDispatcher(engine.db, sink, opts.dispatcher);
     this.dispatcher.events.on('delivered', (a, n) => this.events.emit('delivered', a, n));
     this.dispatcher.events.on('failed', (a, e, r) => {

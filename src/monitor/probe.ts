@@ -8,21 +8,22 @@ const num = (v: unknown): number | null => {
 };
 
 /**
- * One node's echoes through the system ping (the `ping` package). Deliberately no `-w` deadline:
- * with one, ping keeps sending past the count until enough replies arrive, which makes the sample
- * size depend on the loss and stretches a dead node's check to the whole deadline. With `-c` and
- * `-W` alone a check sends exactly `echoes` and lasts at most (echoes-1) x interval + timeout.
+ * One node's echoes through the system ping (the `ping` package): `-c echoes -w deadline`. With a
+ * deadline ping sends until it has `echoes` replies or the deadline passes, so a healthy link takes
+ * (echoes-1) x interval and a dead one exactly the deadline. Without it a node whose ARP entry
+ * fails keeps ping busy for seconds (sendmsg: No buffer space available), longer than the interval.
  */
-export async function echoNode(target: CheckTarget, opts: Pick<CheckJobInput, 'echoes' | 'echoIntervalMs' | 'echoTimeoutMs'>): Promise<Omit<NodeSample, 'link'>> {
+export async function echoNode(target: CheckTarget, opts: Pick<CheckJobInput, 'echoes' | 'echoIntervalMs' | 'echoDeadlineMs'>): Promise<Omit<NodeSample, 'link'>> {
   const base = { node: target.node, sent: opts.echoes, received: 0, lossPct: 100, rttMinMs: null, rttAvgMs: null, rttMaxMs: null };
+  const deadlineS = Math.max(1, Math.round(opts.echoDeadlineMs / 1000));
   let res: any;
   try {
     res = await ping.promise.probe(target.address, {
       numeric: true,
       timeout: false,
-      deadline: false,
+      deadline: deadlineS,
       min_reply: opts.echoes,
-      extra: ['-i', (opts.echoIntervalMs / 1000).toFixed(3), '-W', (opts.echoTimeoutMs / 1000).toFixed(3)],
+      extra: ['-i', (opts.echoIntervalMs / 1000).toFixed(3), '-W', String(deadlineS)],
     } as any);
   } catch (e) {
     return { ...base, error: e instanceof Error ? e.message : String(e) };
@@ -48,16 +49,24 @@ export async function echoNode(target: CheckTarget, opts: Pick<CheckJobInput, 'e
 }
 
 /**
- * One check run: echoes to every target at once, then the manager-side link state and counters.
- * Links are read after the echoes so their counters include this run's traffic.
+ * The link as it was during the echoes: counters from the end of the run, but down or gone if it
+ * was so at either end (a link that came back mid-run must not make a failed check look healthy).
  */
+export function linkDuringRun(before: LinkSnapshot | undefined, after: LinkSnapshot | undefined): LinkSnapshot | null {
+  if (!before || !after) return null;
+  return { ...after, adminUp: before.adminUp && after.adminUp, carrier: before.carrier && after.carrier, operstate: before.carrier ? after.operstate : before.operstate };
+}
+
+/** One check run: echoes to every target at once, with the manager-side links read around them. */
 export async function runCheck(input: CheckJobInput): Promise<CheckResultMessage> {
   const startedAt = Date.now();
+  const macs = new Set(input.targets.map((t) => t.hostMac.toLowerCase()));
+  const before = readLinksByMac(macs);
   const echoes = await Promise.all(input.targets.map((t) => echoNode(t, input)));
-  const links = readLinksByMac(new Set(input.targets.map((t) => t.hostMac.toLowerCase())));
+  const after = readLinksByMac(macs);
   const samples: NodeSample[] = echoes.map((e, i) => {
-    const link: LinkSnapshot | null = links.get(input.targets[i].hostMac.toLowerCase()) ?? null;
-    return { ...e, link };
+    const mac = input.targets[i].hostMac.toLowerCase();
+    return { ...e, link: linkDuringRun(before.get(mac), after.get(mac)) };
   });
   return { type: 'check-result', startedAt, finishedAt: Date.now(), samples };
 }

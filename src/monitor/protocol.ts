@@ -15,9 +15,11 @@ export interface CheckTarget {
 
 export interface CheckJobInput {
   targets: CheckTarget[];
+  /** Replies wanted per node (ping -c). */
   echoes: number;
   echoIntervalMs: number;
-  echoTimeoutMs: number;
+  /** Hard end of one node's echoes (ping -w, whole seconds). */
+  echoDeadlineMs: number;
 }
 
 /** The manager-side view of one node link, read from sysfs. */
