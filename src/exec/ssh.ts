@@ -140,6 +140,7 @@ export class SshPool {
       let connected = 0;
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
+      let turns = 0;
       const settle = (f: () => void) => {
         settled = true;
         clearTimeout(timer);
@@ -154,7 +155,14 @@ export class SshPool {
         const ac = new AbortController();
         attempts.push(ac);
         running++;
-        if (next < addrs.length) timer = setTimeout(() => connected === 0 && startNext(), HEAD_START_MS);
+        if (next < addrs.length) {
+          // The delay counts from here, but a connect that completed meanwhile is only seen in the
+          // event loop's I/O phase, which runs after timers: after a busy stretch (a status that
+          // starts 64 pings and connects in one go) the timer would fire first and start the next
+          // address behind a socket that is already up. setImmediate runs after that I/O phase.
+          const turn = ++turns;
+          timer = setTimeout(() => setImmediate(() => turn === turns && connected === 0 && startNext()), HEAD_START_MS);
+        }
         let up = false;
         const onTcp = () => {
           up = true;
