@@ -4,9 +4,9 @@ import type { Engine } from './engine';
 import { ipInSubnet } from './cluster/model';
 import { haveTool, runLocal } from './exec/local';
 import { ok } from './exec/result';
-import { LinkInfo, listLinks } from './system/links';
+import { ifaceNameForMac, LinkInfo, listLinks } from './system/links';
 import { IPTABLES_RULES, SYSCTL_FILE, UDEV_RULES } from './system/paths';
-import { pingHost, PingResult } from './system/ping';
+import { pingHosts, PingResult } from './system/ping';
 import { desiredNatRules, liveRulesDump, normalizeRules, readNatLive } from './steps/nat';
 import { udevNameClashes } from './steps/host';
 
@@ -69,9 +69,20 @@ async function remoteCounters(engine: Engine, n: number): Promise<NodeStatus['re
   return { rxPackets, txPackets, rxErrors, txErrors, via: r.via };
 }
 
-/** The seed's `ifconfig`, per node, read on the manager; plus reachability and optional Pi-side counters. */
+/**
+ * The seed's `ifconfig`, per node, read on the manager; plus reachability and optional Pi-side counters.
+ * The echoes (one helper process for all nodes) and the SSH reads start at once, alongside
+ * `ip -s addr`, for every node whose USB link is present (the same MAC check, from sysfs).
+ */
 export async function nodeStatuses(engine: Engine, nodes: number[], opts: { ping?: boolean; remote?: boolean } = {}): Promise<NodeStatus[]> {
-  const links = await listLinks();
+  const linked = new Set(nodes.filter((n) => ifaceNameForMac(engine.node(n).hostMac) !== undefined));
+  const remotes = new Map(nodes.map((n) => [n, opts.remote && linked.has(n) ? remoteCounters(engine, n) : undefined]));
+  const pingTargets = opts.ping !== false ? nodes.filter((n) => linked.has(n)) : [];
+  const pings = pingHosts(pingTargets.map((n) => engine.node(n).workerIp), { count: 1, waitS: 1 }).then((rs) => new Map(pingTargets.map((n, i) => [n, rs[i]])));
+  const allLinks = listLinks();
+  // Each is awaited below; if `ip` fails first the others must not become unhandled rejections.
+  for (const p of [pings, allLinks, ...remotes.values()]) p?.catch(() => undefined);
+  const links = await allLinks;
   return Promise.all(
     nodes.map(async (n) => {
       const a = engine.node(n);
@@ -86,10 +97,7 @@ export async function nodeStatuses(engine: Engine, nodes: number[], opts: { ping
         addresses: link?.ipv4 ?? [],
         stats: link?.stats,
       };
-      const [p, remote] = await Promise.all([
-        opts.ping !== false && link ? pingHost(a.workerIp, { count: 1, waitS: 1 }) : undefined,
-        opts.remote && link ? remoteCounters(engine, n) : undefined,
-      ]);
+      const [p, remote] = await Promise.all([pings.then((m) => m.get(n)), remotes.get(n)]);
       st.ping = p;
       st.remote = remote;
       return st;
