@@ -1,17 +1,22 @@
 /**
  * The part of bench/fanout that runs as the lab's manager (launched by bench/fanout.ts through
- * lab.managerExec). Measures, interleaved round-robin over the repetitions:
+ * lab.spawnInManager). Measures, interleaved round-robin over the repetitions:
  *
  *   warm  status          the `status --remote` command (executeCommand: links, ping, Pi counters, audit row), pool connected
  *   warm  status-noping   nodeStatuses(remote, ping off): the same without the per-node ping
  *   warm  ssh2-bare       SshPool.exec of the same remote command to every node in parallel, pool connected
  *   warm  openssh-cm      `ssh` with ControlMaster=auto/ControlPersist, masters already up, same command, all nodes in parallel
- *   cold  status-pool     a fresh Engine/SshPool in this process, then the status command (64 handshakes + the above)
+ *   cold  status-pool     a fresh Engine/SshPool in this process, then the status command (one handshake per node + the above)
  *   cold  ssh2-bare       a fresh SshPool, then the parallel exec
  *   cold  cli             `node dist/src/cli.js status --remote --json`: a fresh process, as a user runs it
  *   cold  openssh-cm      the same ssh command with a new ControlPath dir: every client has to become a master
  *
- * Prints one JSON line on stdout: { nodes, reps, samples: { name: ms[] } }.
+ * Besides wall time, each case records CPU time (from /proc, clock ticks): the manager side (this
+ * process and every child it reaped: ssh clients, ping, ip, the CLI; plus the ControlMaster
+ * processes, which detach) and the Pi side (every worker sshd and its sessions). In the lab both
+ * share the same cores; on hardware the Pi side is spread over the Pis.
+ *
+ * Prints one JSON line on stdout: { nodes, reps, samples: { name: {ms, botCpu, piCpu}[] } }.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,15 +34,76 @@ import { argOf, sleep, timedSpawn } from './stats';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const actor: Actor = { id: 'bench', name: 'bench', transport: 'cli' };
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export interface Sample {
+  ms: number;
+  botCpu: number;
+  piCpu: number;
+}
 
 function log(s: string): void {
   process.stderr.write(`  ${s}\n`);
+}
+
+interface ProcStat {
+  ppid: number;
+  self: number;
+  children: number;
+}
+
+function readStat(pid: string): ProcStat | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), self: (Number(f[11]) + Number(f[12])) * TICK_MS, children: (Number(f[13]) + Number(f[14])) * TICK_MS };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used so far by this process and the children it has reaped. */
+function selfCpu(): number {
+  const s = readStat('self')!;
+  return s.self + s.children;
+}
+
+/** CPU of the process trees under `roots` (exited descendants are in their parents' children time), and of processes whose argv mentions `marker`. */
+function treeCpu(roots: Set<number>, marker?: string): { tree: number; marked: number } {
+  const stats = new Map<number, ProcStat>();
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const s = readStat(p);
+    if (s) stats.set(Number(p), s);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (roots.has(p)) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let tree = 0;
+  let marked = 0;
+  for (const [pid, s] of stats) {
+    if (inTree(pid)) tree += s.self + s.children;
+    else if (marker) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) marked += s.self;
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return { tree, marked };
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const count = Number(argOf(argv, 'nodes') ?? 16);
   const reps = Number(argOf(argv, 'reps') ?? 7);
+  const labJson = argOf(argv, 'lab-json');
+  const sshdRoots = new Set<number>(labJson ? Object.values(JSON.parse(fs.readFileSync(labJson, 'utf8')).sshd as Record<string, number>) : []);
   const nodes = Array.from({ length: count }, (_, i) => i + 1);
   const config = loadEnvConfig();
   const engine = Engine.open(config);
@@ -64,15 +130,24 @@ async function main(): Promise<void> {
     if (nums.length !== 4 || nums.some((x) => !Number.isFinite(x))) throw new Error(`${what}: unexpected output ${JSON.stringify(out)}`);
   };
 
+  /** Runs f, returning wall time and CPU split; `marker` names extra (detached) processes whose CPU counts for the manager side. */
+  const measure = async (f: () => Promise<number | void>, marker?: string, markerAtEnd = false): Promise<Sample> => {
+    const bot0 = selfCpu();
+    const t0 = treeCpu(sshdRoots, markerAtEnd ? undefined : marker);
+    const start = performance.now();
+    const inner = await f();
+    const ms = typeof inner === 'number' ? inner : performance.now() - start;
+    const bot1 = selfCpu();
+    const t1 = treeCpu(sshdRoots, marker);
+    return { ms, botCpu: bot1 - bot0 + (t1.marked - t0.marked), piCpu: t1.tree - t0.tree };
+  };
+
   const openssh = async (controlDir: string) => {
-    const t0 = performance.now();
     const rs = await Promise.all(nodes.map((n) => timedSpawn(sshArgv(engine.node(n).workerIp, controlDir), { timeoutMs: 30_000 })));
-    const t = performance.now() - t0;
     rs.forEach((r, i) => {
       if (r.code !== 0) throw new Error(`openssh node ${nodes[i]}: exit ${r.code}: ${r.stderr.trim()}`);
       checkCounters(r.stdout, `openssh node ${nodes[i]}`);
     });
-    return t;
   };
   const closeMasters = async (controlDir: string) => {
     await Promise.all(
@@ -82,55 +157,45 @@ async function main(): Promise<void> {
       }),
     );
   };
-
   const bare = async (e: Engine) => {
-    const t0 = performance.now();
     const rs = await Promise.all(nodes.map((n) => e.pool.exec(e.node(n), REMOTE_COUNTERS_ARGV, { timeoutMs: 10_000 })));
-    const t = performance.now() - t0;
     rs.forEach((r, i) => {
       if (!ok(r)) throw new Error(`ssh2 node ${nodes[i]}: ${r.error ?? r.stderr}`);
       checkCounters(r.stdout, `ssh2 node ${nodes[i]}`);
     });
-    return t;
   };
   const status = async (e: Engine) => {
-    const t0 = performance.now();
     const r = await executeCommand(e, statusCommand, { remote: true }, actor);
-    const t = performance.now() - t0;
     const st = r.data as Awaited<ReturnType<typeof nodeStatuses>>;
     if (!r.ok || st.length !== count || st.some((s) => !s.remote || 'error' in s.remote || !s.ping?.received)) throw new Error(`status: ${r.summary} ${JSON.stringify(st.find((s) => !s.remote || 'error' in s.remote))}`);
-    return t;
   };
   const statusNoPing = async (e: Engine) => {
-    const t0 = performance.now();
     const st = await nodeStatuses(e, nodes, { remote: true, ping: false });
-    const t = performance.now() - t0;
     if (st.some((s) => !s.remote || 'error' in s.remote)) throw new Error('status-noping: a node failed');
-    return t;
   };
-  /** A fresh pool on the same database (pinned host keys stay pinned, as after a bot restart). */
-  const cold = async (f: (e: Engine) => Promise<number>) => {
+  /** A fresh pool on the same database (pinned host keys stay pinned, as after a bot restart); timed up to the result. */
+  const cold = async (f: (e: Engine) => Promise<void>) => {
     const e = new Engine(config, engine.db);
+    const t0 = performance.now();
     try {
-      return await f(e);
+      await f(e);
+      return performance.now() - t0;
     } finally {
       await e.pool.closeAll();
-      await sleep(150); // let the workers' sshd processes for those connections exit
+      await sleep(150); // the workers' sshd processes for those connections exit (their CPU is counted)
     }
   };
   const cli = async () => {
     const r = await timedSpawn([process.execPath, path.join(REPO, 'dist', 'src', 'cli.js'), 'status', '--remote', '--json'], { timeoutMs: 60_000 });
-    const j = JSON.parse(r.stdout);
+    let j: any = {};
+    try {
+      j = JSON.parse(r.stdout);
+    } catch {
+      /* reported below */
+    }
     if (r.code !== 0 || !j.ok) throw new Error(`cli status: exit ${r.code}: ${j.summary ?? r.stderr}`);
     await sleep(150);
     return r.ms;
-  };
-  const opensshCold = async () => {
-    const d = newControlDir();
-    const t = await openssh(d);
-    await closeMasters(d);
-    await sleep(150);
-    return t;
   };
 
   // Setup, untimed: pin host keys in both clients, connect the pool, bring the OpenSSH masters up.
@@ -140,17 +205,26 @@ async function main(): Promise<void> {
   await openssh(warmDir);
   await status(engine);
 
-  const cases: Array<[string, () => Promise<number>]> = [
-    ['warm status', () => status(engine)],
-    ['warm status-noping', () => statusNoPing(engine)],
-    ['warm ssh2-bare', () => bare(engine)],
-    ['warm openssh-cm', () => openssh(warmDir)],
-    ['cold status-pool', () => cold(status)],
-    ['cold ssh2-bare', () => cold(bare)],
-    ['cold cli', cli],
-    ['cold openssh-cm', opensshCold],
+  const cases: Array<[string, () => Promise<Sample>]> = [
+    ['warm status', () => measure(() => status(engine))],
+    ['warm status-noping', () => measure(() => statusNoPing(engine))],
+    ['warm ssh2-bare', () => measure(() => bare(engine))],
+    ['warm openssh-cm', () => measure(() => openssh(warmDir), `ControlPath=${warmDir}/`)],
+    ['cold status-pool', () => measure(() => cold(status))],
+    ['cold ssh2-bare', () => measure(() => cold(bare))],
+    ['cold cli', () => measure(cli)],
+    [
+      'cold openssh-cm',
+      async () => {
+        const d = newControlDir();
+        const s = await measure(() => openssh(d), `ControlPath=${d}/`, true);
+        await closeMasters(d);
+        await sleep(150);
+        return s;
+      },
+    ],
   ];
-  const samples: Record<string, number[]> = Object.fromEntries(cases.map(([k]) => [k, []]));
+  const samples: Record<string, Sample[]> = Object.fromEntries(cases.map(([k]) => [k, []]));
   try {
     for (let rep = 0; rep < reps; rep++) {
       // Rotate the order each repetition so no case always runs right after the same other one.
@@ -159,7 +233,7 @@ async function main(): Promise<void> {
         samples[name].push(await f());
         await sleep(50);
       }
-      log(`rep ${rep + 1}/${reps}: ${cases.map(([k]) => `${k} ${samples[k][rep].toFixed(0)}`).join(', ')}`);
+      log(`rep ${rep + 1}/${reps}: ${cases.map(([k]) => `${k} ${samples[k][rep].ms.toFixed(0)}`).join(', ')} · loadavg ${os.loadavg()[0].toFixed(2)}`);
     }
   } finally {
     for (const d of controlDirs) await closeMasters(d).catch(() => undefined);

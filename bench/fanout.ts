@@ -11,10 +11,16 @@ import * as path from 'node:path';
 import { Lab, REPO_ROOT } from '../test/lab/lab';
 import { argOf, machineLine, median, ms, ratio, table } from './stats';
 
+interface Sample {
+  ms: number;
+  botCpu: number;
+  piCpu: number;
+}
+
 interface InnerResult {
   nodes: number;
   reps: number;
-  samples: Record<string, number[]>;
+  samples: Record<string, Sample[]>;
 }
 
 const TARGET_WARM = 1.2;
@@ -38,7 +44,7 @@ async function prepareManager(lab: Lab): Promise<void> {
 
 function runInner(lab: Lab, nodes: number, reps: number): Promise<InnerResult> {
   return new Promise((resolve, reject) => {
-    const child = lab.spawnInManager([process.execPath, path.join(REPO_ROOT, 'dist', 'bench', 'fanout-inner.js'), '--nodes', String(nodes), '--reps', String(reps)], {
+    const child = lab.spawnInManager([process.execPath, path.join(REPO_ROOT, 'dist', 'bench', 'fanout-inner.js'), '--nodes', String(nodes), '--reps', String(reps), '--lab-json', path.join(lab.dir, 'lab.json')], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -55,9 +61,19 @@ function runInner(lab: Lab, nodes: number, reps: number): Promise<InnerResult> {
   });
 }
 
-function report(r: InnerResult): { text: string; warmRatio: number; coldCli: number; coldPool: number } {
-  const m = (k: string) => median(r.samples[k]);
-  const row = (k: string, peer?: string) => [k, ms(m(k)), ms(Math.min(...r.samples[k])), ms(Math.max(...r.samples[k])), peer ? ratio(m(k), m(peer)) : '', peer ?? ''];
+function report(r: InnerResult): { text: string; warmRatio: number; warmNoPingRatio: number; coldCli: number; coldPool: number } {
+  const m = (k: string, f: keyof Sample = 'ms') => median(r.samples[k].map((x) => x[f]));
+  const walls = (k: string) => r.samples[k].map((x) => x.ms);
+  const row = (k: string, peer?: string) => [
+    k,
+    ms(m(k)),
+    ms(Math.min(...walls(k))),
+    ms(Math.max(...walls(k))),
+    peer ? ratio(m(k), m(peer)) : '',
+    peer ?? '',
+    ms(m(k, 'botCpu')),
+    ms(m(k, 'piCpu')),
+  ];
   const rows = [
     row('warm ssh2-bare'),
     row('warm status', 'warm ssh2-bare'),
@@ -69,12 +85,13 @@ function report(r: InnerResult): { text: string; warmRatio: number; coldCli: num
     row('cold openssh-cm', 'cold ssh2-bare'),
   ];
   const warmRatio = m('warm status') / m('warm ssh2-bare');
+  const warmNoPingRatio = m('warm status-noping') / m('warm ssh2-bare');
   const text = [
-    `${r.nodes} workers, ${r.reps} repetitions (median, min, max)`,
-    table(['case', 'median', 'min', 'max', 'ratio', 'vs'], rows),
-    `status warm vs openssh-cm warm: ${ratio(m('warm status'), m('warm openssh-cm'))}; ping share of warm status: ${ms(m('warm status') - m('warm status-noping'))}`,
+    `${r.nodes} workers, ${r.reps} repetitions; wall time median/min/max; CPU medians: manager side (bot or ssh clients + masters, with their children) and Pi side (all workers' sshd + sessions)`,
+    table(['case', 'median', 'min', 'max', 'ratio', 'vs', 'mgr CPU', 'Pi CPU'], rows),
+    `warm status vs warm openssh-cm: ${ratio(m('warm status'), m('warm openssh-cm'))}; the per-node ping adds ${ms(m('warm status') - m('warm status-noping'))} wall, ${ms(m('warm status', 'botCpu') - m('warm status-noping', 'botCpu'))} manager CPU`,
   ].join('\n');
-  return { text, warmRatio, coldCli: m('cold cli'), coldPool: m('cold status-pool') };
+  return { text, warmRatio, warmNoPingRatio, coldCli: m('cold cli'), coldPool: m('cold status-pool') };
 }
 
 async function main(): Promise<void> {
@@ -97,7 +114,7 @@ async function main(): Promise<void> {
       const rep = report(r);
       process.stdout.write(rep.text + '\n\n');
       summary.push(
-        `${size} workers: warm status / bare ssh2 = ${rep.warmRatio.toFixed(2)}× (target ≤ ${TARGET_WARM}×: ${rep.warmRatio <= TARGET_WARM ? 'met' : 'MISSED'}); ` +
+        `${size} workers: warm status / bare ssh2 = ${rep.warmRatio.toFixed(2)}× (target ≤ ${TARGET_WARM}×: ${rep.warmRatio <= TARGET_WARM ? 'met' : 'MISSED'}), without its ping ${rep.warmNoPingRatio.toFixed(2)}×; ` +
           `cold cli ${ms(rep.coldCli)}, cold pool ${ms(rep.coldPool)}` +
           (size >= 64 ? ` (target ≤ ${TARGET_COLD_MS} ms for 64: ${rep.coldCli <= TARGET_COLD_MS ? 'met' : 'MISSED'})` : ''),
       );
