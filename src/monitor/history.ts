@@ -1,5 +1,6 @@
 import type { DB } from '../state/db';
 import type { NodeSample } from './protocol';
+import { stmt } from './sql';
 
 /**
  * Check history in SQLite. Raw rows (span_ms = 0) hold one check each; after HISTORY_RAW they are
@@ -30,7 +31,7 @@ const linkDown = (s: NodeSample) => (!s.link || !s.link.adminUp || !s.link.carri
 
 /** All samples of one check run, in one transaction (one fsync per run, not per node). */
 export function recordChecks(db: DB, at: number, samples: NodeSample[]): void {
-  const ins = db.prepare(
+  const ins = stmt(db, 
     `INSERT OR REPLACE INTO check_history(node, at, span_ms, checks, sent, received, rtt_min, rtt_avg, rtt_max, link_down, rx_errors, tx_errors, rx_dropped, tx_dropped)
      VALUES (?, ?, 0, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -56,8 +57,7 @@ export function maintainHistory(db: DB, now: number, opts: { rawMs: number; rete
   const cutoff = Math.floor((now - opts.rawMs) / bucket) * bucket;
   // Buckets are `at - at % bucket` (see queryHistory for why not division).
   return db.transaction(() => {
-    const merged = db
-      .prepare(
+    const merged = stmt(db, 
         `INSERT INTO check_history(node, at, span_ms, checks, sent, received, rtt_min, rtt_avg, rtt_max, link_down, rx_errors, tx_errors, rx_dropped, tx_dropped)
          SELECT node, at - at % @bucket AS b, @bucket, SUM(checks), SUM(sent), SUM(received), MIN(rtt_min),
                 SUM(rtt_avg * received) / NULLIF(SUM(CASE WHEN rtt_avg IS NULL THEN 0 ELSE received END), 0), MAX(rtt_max), SUM(link_down),
@@ -75,8 +75,8 @@ export function maintainHistory(db: DB, now: number, opts: { rawMs: number; rete
            tx_dropped = MAX(COALESCE(tx_dropped, excluded.tx_dropped), COALESCE(excluded.tx_dropped, tx_dropped))`,
       )
       .run({ bucket, cutoff }).changes;
-    const rawMerged = db.prepare('DELETE FROM check_history WHERE span_ms = 0 AND at < ?').run(cutoff).changes;
-    const deleted = db.prepare('DELETE FROM check_history WHERE at < ?').run(now - opts.retentionMs).changes;
+    const rawMerged = stmt(db, 'DELETE FROM check_history WHERE span_ms = 0 AND at < ?').run(cutoff).changes;
+    const deleted = stmt(db, 'DELETE FROM check_history WHERE at < ?').run(now - opts.retentionMs).changes;
     return { rawMerged, bucketsWritten: merged, deleted };
   })();
 }
@@ -108,8 +108,7 @@ export function queryHistory(db: DB, node: number, from: number, to: number, max
   const step = Math.max(1, Math.ceil((to - from) / maxPoints));
   from = Math.floor(from);
   // `x - x % n`, not `x / n * n`: bound numbers arrive as REAL, and `%` is the operator that works in integers.
-  const rows = db
-    .prepare(
+  const rows = stmt(db, 
       `SELECT @from + (at - @from) - (at - @from) % @step AS at, MAX(span_ms) AS span_ms, SUM(checks) AS checks, SUM(sent) AS sent, SUM(received) AS received,
               MIN(rtt_min) AS rtt_min, SUM(rtt_avg * received) / NULLIF(SUM(CASE WHEN rtt_avg IS NULL THEN 0 ELSE received END), 0) AS rtt_avg, MAX(rtt_max) AS rtt_max,
               SUM(link_down) AS link_down, MAX(rx_errors) AS rx_errors, MAX(tx_errors) AS tx_errors, MAX(rx_dropped) AS rx_dropped, MAX(tx_dropped) AS tx_dropped
@@ -122,13 +121,13 @@ export function queryHistory(db: DB, node: number, from: number, to: number, max
 
 /** The highest loss of any single stored row (a check, or a bucket once merged) in [from, to). */
 export function worstLossPct(db: DB, node: number, from: number, to: number): number | null {
-  const r = db.prepare('SELECT MAX((sent - received) * 100.0 / sent) AS w FROM check_history WHERE node = ? AND at >= ? AND at < ? AND sent > 0').get(node, Math.floor(from), to) as { w: number | null };
+  const r = stmt(db, 'SELECT MAX((sent - received) * 100.0 / sent) AS w FROM check_history WHERE node = ? AND at >= ? AND at < ? AND sent > 0').get(node, Math.floor(from), to) as { w: number | null };
   return r.w === null ? null : Math.round(r.w * 10) / 10;
 }
 
 /** The most recent raw check of each node. */
 export function latestChecks(db: DB, nodes: number[]): Map<number, HistoryPoint> {
-  const q = db.prepare('SELECT * FROM check_history WHERE node = ? AND span_ms = 0 ORDER BY at DESC LIMIT 1');
+  const q = stmt(db, 'SELECT * FROM check_history WHERE node = ? AND span_ms = 0 ORDER BY at DESC LIMIT 1');
   const out = new Map<number, HistoryPoint>();
   for (const n of nodes) {
     const r = q.get(n);
@@ -138,6 +137,6 @@ export function latestChecks(db: DB, nodes: number[]): Map<number, HistoryPoint>
 }
 
 export function historyStats(db: DB): { rows: number; rawRows: number; oldest: number | null } {
-  const r = db.prepare('SELECT COUNT(*) AS rows, SUM(span_ms = 0) AS raw, MIN(at) AS oldest FROM check_history').get() as { rows: number; raw: number | null; oldest: number | null };
+  const r = stmt(db, 'SELECT COUNT(*) AS rows, SUM(span_ms = 0) AS raw, MIN(at) AS oldest FROM check_history').get() as { rows: number; raw: number | null; oldest: number | null };
   return { rows: r.rows, rawRows: r.raw ?? 0, oldest: r.oldest };
 }

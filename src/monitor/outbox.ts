@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DB } from '../state/db';
 import type { AlertDraft, AlertMessage, AlertSink } from './alert';
+import { stmt } from './sql';
 
 /**
  * The persistent outbox: every alert and recovery is written to SQLite first (in the same
@@ -48,25 +49,24 @@ function toRow(r: any): OutboxRow {
 /** Adds an alert to the outbox; call inside the transaction that records the state change. */
 export function enqueueAlert(db: DB, draft: AlertDraft): AlertMessage {
   const nonce = newNonce();
-  const info = db
-    .prepare('INSERT INTO alert_outbox(created_at, node, kind, payload, nonce, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
+  const info = stmt(db, 'INSERT INTO alert_outbox(created_at, node, kind, payload, nonce, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(draft.createdAt, draft.node, draft.kind, JSON.stringify(draft), nonce, draft.createdAt);
   return { ...draft, id: Number(info.lastInsertRowid), nonce };
 }
 
 export function outboxHead(db: DB): OutboxRow | undefined {
-  const r = db.prepare('SELECT * FROM alert_outbox WHERE delivered_at IS NULL ORDER BY id LIMIT 1').get();
+  const r = stmt(db, 'SELECT * FROM alert_outbox WHERE delivered_at IS NULL ORDER BY id LIMIT 1').get();
   return r ? toRow(r) : undefined;
 }
 
 export function listOutbox(db: DB, opts: { pendingOnly?: boolean; limit?: number } = {}): OutboxRow[] {
   const where = opts.pendingOnly ? 'WHERE delivered_at IS NULL' : '';
-  return (db.prepare(`SELECT * FROM alert_outbox ${where} ORDER BY id LIMIT ?`).all(opts.limit ?? 1000) as any[]).map(toRow);
+  return (stmt(db, `SELECT * FROM alert_outbox ${where} ORDER BY id LIMIT ?`).all(opts.limit ?? 1000) as any[]).map(toRow);
 }
 
 /** The last n alerts, oldest first. */
 export function recentOutbox(db: DB, n: number): OutboxRow[] {
-  return (db.prepare('SELECT * FROM alert_outbox ORDER BY id DESC LIMIT ?').all(n) as any[]).map(toRow).reverse();
+  return (stmt(db, 'SELECT * FROM alert_outbox ORDER BY id DESC LIMIT ?').all(n) as any[]).map(toRow).reverse();
 }
 
 export interface OutboxBacklog {
@@ -78,15 +78,15 @@ export interface OutboxBacklog {
 }
 
 export function outboxBacklog(db: DB): OutboxBacklog {
-  const p = db.prepare('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alert_outbox WHERE delivered_at IS NULL').get() as { n: number; oldest: number | null };
+  const p = stmt(db, 'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alert_outbox WHERE delivered_at IS NULL').get() as { n: number; oldest: number | null };
   const head = outboxHead(db);
-  const d = db.prepare('SELECT MAX(delivered_at) AS at FROM alert_outbox').get() as { at: number | null };
+  const d = stmt(db, 'SELECT MAX(delivered_at) AS at FROM alert_outbox').get() as { at: number | null };
   return { pending: p.n, oldestPendingAt: p.oldest, headAttempts: head?.attempts ?? 0, lastError: head?.lastError ?? null, lastDeliveredAt: d.at };
 }
 
 /** Delivered rows are kept for the record (alerts command, audits) until the history retention. */
 export function purgeDelivered(db: DB, before: number): number {
-  return db.prepare('DELETE FROM alert_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?').run(before).changes;
+  return stmt(db, 'DELETE FROM alert_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?').run(before).changes;
 }
 
 export interface DispatcherOptions {
@@ -180,12 +180,12 @@ export class OutboxDispatcher {
       const attempts = head.attempts + 1;
       try {
         await this.deliverWithTimeout(head.message);
-        this.db.prepare('UPDATE alert_outbox SET delivered_at = ?, attempts = ?, last_error = NULL WHERE id = ?').run(Date.now(), attempts, head.id);
+        stmt(this.db, 'UPDATE alert_outbox SET delivered_at = ?, attempts = ?, last_error = NULL WHERE id = ?').run(Date.now(), attempts, head.id);
         this.events.emit('delivered', head.message, attempts);
       } catch (e) {
         const error = (e instanceof Error ? e.message : String(e)).slice(0, 500);
         const retryIn = backoffMs(attempts, this.minBackoffMs, this.maxBackoffMs);
-        this.db.prepare('UPDATE alert_outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?').run(attempts, error, Date.now() + retryIn, head.id);
+        stmt(this.db, 'UPDATE alert_outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?').run(attempts, error, Date.now() + retryIn, head.id);
         this.events.emit('failed', head.message, error, retryIn);
       }
     }

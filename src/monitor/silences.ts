@@ -1,4 +1,5 @@
 import type { DB } from '../state/db';
+import { stmt } from './sql';
 
 /**
  * Silences live in SQLite so `mute` from the CLI, the shell or Discord reaches the monitor running
@@ -17,19 +18,19 @@ const toSilence = (r: any): Silence => ({ id: r.id, node: r.node, createdAt: r.c
 
 export function addSilence(db: DB, s: { node: number | null; endsAt: number; reason: string; by: string; now?: number }): Silence {
   const now = s.now ?? Date.now();
-  const info = db.prepare('INSERT INTO silences(node, created_at, ends_at, reason, created_by) VALUES (?, ?, ?, ?, ?)').run(s.node, now, s.endsAt, s.reason, s.by);
+  const info = stmt(db, 'INSERT INTO silences(node, created_at, ends_at, reason, created_by) VALUES (?, ?, ?, ?, ?)').run(s.node, now, s.endsAt, s.reason, s.by);
   return { id: Number(info.lastInsertRowid), node: s.node, createdAt: now, endsAt: s.endsAt, reason: s.reason, createdBy: s.by };
 }
 
 export function activeSilences(db: DB, now = Date.now()): Silence[] {
-  return (db.prepare('SELECT * FROM silences WHERE cleared_at IS NULL AND ends_at > ? ORDER BY node IS NOT NULL, node, ends_at').all(now) as any[]).map(toSilence);
+  return (stmt(db, 'SELECT * FROM silences WHERE cleared_at IS NULL AND ends_at > ? ORDER BY node IS NOT NULL, node, ends_at').all(now) as any[]).map(toSilence);
 }
 
 /** Ends active silences: of one node (its own, not an `all` silence), or every one for `all`. */
 export function clearSilences(db: DB, node: number | 'all', by: string, now = Date.now()): Silence[] {
   return db.transaction(() => {
     const active = activeSilences(db, now).filter((s) => node === 'all' || s.node === node);
-    const upd = db.prepare('UPDATE silences SET cleared_at = ?, cleared_by = ? WHERE id = ?');
+    const upd = stmt(db, 'UPDATE silences SET cleared_at = ?, cleared_by = ? WHERE id = ?');
     for (const s of active) upd.run(now, by, s.id);
     return active;
   })();
@@ -42,11 +43,11 @@ export function silenceFor(silences: Silence[], node: number): Silence | undefin
 
 /** Silences that ended (expired or cleared) in (from, to]: the monitor re-checks those nodes. */
 export function recentlyEndedSilences(db: DB, from: number, to: number): Silence[] {
-  return (db.prepare('SELECT * FROM silences WHERE (cleared_at IS NULL AND ends_at > ? AND ends_at <= ?) OR (cleared_at > ? AND cleared_at <= ?)').all(from, to, from, to) as any[]).map(toSilence);
+  return (stmt(db, 'SELECT * FROM silences WHERE (cleared_at IS NULL AND ends_at > ? AND ends_at <= ?) OR (cleared_at > ? AND cleared_at <= ?)').all(from, to, from, to) as any[]).map(toSilence);
 }
 
 export function purgeSilences(db: DB, before: number): number {
-  return db.prepare('DELETE FROM silences WHERE ends_at < ? OR cleared_at < ?').run(before, before).changes;
+  return stmt(db, 'DELETE FROM silences WHERE ends_at < ? OR cleared_at < ?').run(before, before).changes;
 }
 
 function pidAlive(pid: number): boolean {
@@ -65,7 +66,7 @@ function pidAlive(pid: number): boolean {
  */
 export function provisioningNodes(db: DB): Map<number, { owner: string; since: number }> {
   const out = new Map<number, { owner: string; since: number }>();
-  for (const r of db.prepare("SELECT name, owner, pid, at FROM locks WHERE name LIKE 'node:%'").all() as Array<{ name: string; owner: string; pid: number; at: number }>) {
+  for (const r of stmt(db, "SELECT name, owner, pid, at FROM locks WHERE name LIKE 'node:%'").all() as Array<{ name: string; owner: string; pid: number; at: number }>) {
     const m = /^node:(\d+)$/.exec(r.name);
     if (m && pidAlive(r.pid)) out.set(Number(m[1]), { owner: r.owner, since: r.at });
   }

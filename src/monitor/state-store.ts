@@ -1,6 +1,7 @@
 import type { DB } from '../state/db';
 import type { Level } from './alert-state';
 import type { LinkSnapshot } from './protocol';
+import { stmt } from './sql';
 
 /**
  * The alert state that must survive a restart: what users were last told per node (`announced`),
@@ -18,7 +19,7 @@ export interface StoredNodeState {
 
 export function loadNodeStates(db: DB): Map<number, StoredNodeState> {
   const out = new Map<number, StoredNodeState>();
-  for (const r of db.prepare('SELECT * FROM monitor_nodes').all() as any[]) {
+  for (const r of stmt(db, 'SELECT * FROM monitor_nodes').all() as any[]) {
     let baseline: LinkSnapshot | null = null;
     try {
       baseline = r.baseline ? JSON.parse(r.baseline) : null;
@@ -31,12 +32,12 @@ export function loadNodeStates(db: DB): Map<number, StoredNodeState> {
 }
 
 export function saveNodeState(db: DB, s: StoredNodeState): void {
-  db.prepare(
+  stmt(db, 
     `INSERT INTO monitor_nodes(node, level, announced, since, announced_at, baseline) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT(node) DO UPDATE SET level = excluded.level, announced = excluded.announced, since = excluded.since, announced_at = excluded.announced_at, baseline = excluded.baseline`,
   ).run(s.node, s.level, s.announced, s.since, s.announcedAt, s.baseline ? JSON.stringify(s.baseline) : null);
 }
 
 export function deleteNodeState(db: DB, node: number): void {
-  db.prepare('DELETE FROM monitor_nodes WHERE node = ?').run(node);
+  stmt(db, 'DELETE FROM monitor_nodes WHERE node = ?').run(node);
 }

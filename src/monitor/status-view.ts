@@ -4,6 +4,7 @@ import { fmtClock, fmtPct, fmtSpan } from './diagnosis';
 import { latestChecks } from './history';
 import { activeSilences, provisioningNodes, silenceFor } from './silences';
 import { loadNodeStates } from './state-store';
+import { stmt } from './sql';
 
 /**
  * What the monitor knows, read from SQLite: the `status`, `alerts` and `history` commands may run
@@ -76,7 +77,7 @@ function pidAlive(pid: number): boolean {
 
 /** Whether a monitor holds this data directory, and how recent its last check is. */
 export function monitorRunning(db: DB): { running: boolean; owner?: string; lastCheckAt: number | null } {
-  const lock = db.prepare("SELECT owner, pid FROM locks WHERE name = 'monitor'").get() as { owner: string; pid: number } | undefined;
-  const last = db.prepare('SELECT MAX(at) AS at FROM check_history WHERE span_ms = 0').get() as { at: number | null };
+  const lock = stmt(db, "SELECT owner, pid FROM locks WHERE name = 'monitor'").get() as { owner: string; pid: number } | undefined;
+  const last = stmt(db, 'SELECT MAX(at) AS at FROM check_history WHERE span_ms = 0').get() as { at: number | null };
   return { running: Boolean(lock && pidAlive(lock.pid)), owner: lock?.owner, lastCheckAt: last.at };
 }
