@@ -71,7 +71,7 @@ async function remoteCounters(engine: Engine, n: number): Promise<NodeStatus['re
 
 /**
  * The seed's `ifconfig`, per node, read on the manager; plus reachability and optional Pi-side counters.
- * The echoes (one helper process for all nodes) and the SSH reads start at once, alongside
+ * The echoes (one fping for all nodes where it is installed) and the SSH reads start at once, alongside
  * `ip -s addr`, for every node whose USB link is present (the same MAC check, from sysfs).
  */
 export async function nodeStatuses(engine: Engine, nodes: number[], opts: { ping?: boolean; remote?: boolean } = {}): Promise<NodeStatus[]> {
@@ -144,7 +144,8 @@ export async function doctor(engine: Engine): Promise<CommandResult> {
   for (const t of ['udevadm', 'networkctl']) {
     if (!haveTool(t)) add(`tool ${t}`, 'warn', `${t} not found: renames and addresses are applied live but are not reloaded by systemd`);
   }
-  if (!f.some((x) => x.check.startsWith('tool'))) add('tools', 'ok', 'ip, iptables, sysctl, ping, udevadm, networkctl present');
+  if (!haveTool('fping')) add('tool fping', 'warn', 'fping not found: status pings each node with a process of its own, slow over many nodes', 'pacman -S fping');
+  if (!f.some((x) => x.check.startsWith('tool'))) add('tools', 'ok', 'ip, iptables, sysctl, ping, fping, udevadm, networkctl present');
 
   const links = await listLinks();
   const uplink = links.find((l) => l.name === c.uplink);
