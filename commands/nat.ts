@@ -9,7 +9,7 @@ export const command: CommandDef = {
   name: 'nat',
   description: 'Internet sharing for the nodes: status, enable or disable',
   details: "enable: IPv4 forwarding (live and in /etc/sysctl.d), MASQUERADE of each node subnet out of the uplink and FORWARD accepts, in chains the bot owns, saved to /etc/iptables/iptables.rules. disable removes exactly the bot's rules.",
-  options: [{ name: 'action', type: 'string', positional: true, subcommand: true, choices: ['status', 'enable', 'disable'], default: 'status', description: 'what to do' }],
+  options: [{ name: 'action', type: 'string', positional: true, subcommand: true, choices: ['status', 'enable', 'disable'], default: 'status', description: 'what to do', choiceDescriptions: { status: 'Forwarding, NAT rules and what is saved for boot', enable: 'Share the uplink with every node subnet (forwarding + MASQUERADE, saved for boot)', disable: "Remove exactly the bot's NAT rules (asks first)" } }],
   mutates: (a) => a.action === 'enable' || a.action === 'disable',
   dryRun: true,
   confirm: (a) => a.action === 'disable',

@@ -9,7 +9,7 @@ export const command: CommandDef = {
   details: 'set: live route and Gateway= in usb0.network so it survives a reboot.',
   options: [
     { name: 'node', type: 'node', positional: true, required: true, description: 'node number' },
-    { name: 'action', type: 'string', positional: true, subcommand: true, choices: ['show', 'set'], default: 'show', description: 'show the route, or set it' },
+    { name: 'action', type: 'string', positional: true, subcommand: true, choices: ['show', 'set'], default: 'show', description: 'show the route, or set it', choiceDescriptions: { show: "Show node N's default route and whether it is correct", set: 'Set the default route via the manager, live and in usb0.network' } },
   ],
   mutates: (a) => a.action === 'set',
   dryRun: true,

@@ -18,6 +18,10 @@ export interface OptionDef {
   default?: string | number | boolean;
   /** Only meaningful for these sub-command choices (Discord shows it only under them). */
   onlyFor?: string[];
+  /** For a `subcommand` option: one line (≤100 characters) per choice, shown by Discord under `/name choice`. */
+  choiceDescriptions?: Record<string, string>;
+  /** Not offered in Discord (e.g. a path on the manager that only makes sense from the CLI or shell). */
+  cliOnly?: boolean;
 }
 
 export type Args = Record<string, string | number | boolean | undefined>;
