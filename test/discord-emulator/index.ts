@@ -208,6 +208,11 @@ export interface ButtonInput {
   customId: string;
   channelId?: string;
   locale?: string;
+  /**
+   * The user clicks a button their client still shows although the bot has since removed or
+   * disabled it (the edit had not reached them yet): dispatched even if the message no longer has it.
+   */
+  stale?: boolean;
 }
 
 export interface SelectInput extends ButtonInput {
@@ -1284,9 +1289,10 @@ export class DiscordEmulator {
     walkComponents(msg.components, (c) => {
       if (c.custom_id === input.customId) found = c;
     });
+    if (!found && input.stale) found = { type: 2, custom_id: input.customId };
     if (!found) throw new Error(`DiscordEmulator: message ${msg.id} has no component with custom_id ${input.customId}`);
     const comp: Json = found;
-    if (comp.disabled) throw new Error(`DiscordEmulator: component ${input.customId} is disabled`);
+    if (comp.disabled && !input.stale) throw new Error(`DiscordEmulator: component ${input.customId} is disabled`);
     if (expectType !== null && comp.type !== expectType) throw new Error(`DiscordEmulator: component ${input.customId} is type ${comp.type}, not a button`);
     const data: Json = { custom_id: input.customId, component_type: comp.type };
     if ('values' in input) {
