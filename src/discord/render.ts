@@ -53,7 +53,7 @@ export const STEP_ICON: Record<StepStatus, string> = {
 const STEP_LABEL: Record<StepStatus, string> = { ok: 'ok', changed: 'changed', 'would-change': 'would change', failed: 'FAILED', skipped: 'skipped', unknown: 'unknown' };
 
 export function esc(text: string): string {
-  return escapeMarkdown(text, { codeBlock: true, inlineCode: true, bold: true, italic: true, underline: true, strikethrough: true, spoiler: true, heading: true, bulletedList: true, numberedList: true, maskedLink: true });
+  return escapeMarkdown(text, { codeBlock: true, inlineCode: true, bold: true, italic: true, underline: true, strikethrough: true, spoiler: true, heading: true, bulletedList: true, numberedList: false, maskedLink: true });
 }
 
 /** Inline code that cannot be broken out of. */
