@@ -26,7 +26,7 @@ export const VARS: VarSpec[] = [
   { section: 'Discord', name: 'ALLOWED_CHANNEL_IDS', kind: 'list', default: '', description: 'Comma-separated channel ids where read-only commands are answered. Empty: any channel.' },
   { section: 'Discord', name: 'ALERT_CHANNEL_ID', kind: 'string', description: 'Channel that receives packet-loss alerts and recoveries.' },
   { section: 'Discord', name: 'DISCORD_API', kind: 'string', description: 'Override the Discord REST base (tests point it at the loopback emulator, e.g. http://127.0.0.1:PORT/api).' },
-  { section: 'Discord', name: 'CONFIRM_TIMEOUT', kind: 'duration', default: '5m', description: 'How long Apply/Cancel buttons stay valid.' },
+  { section: 'Discord', name: 'CONFIRM_TIMEOUT', kind: 'duration', default: '5m', min: 1000, max: 840_000, description: 'How long Apply/Cancel buttons stay valid (at most 14m: Discord lets the bot edit a reply for 15 minutes).' },
 
   { section: 'Cluster', name: 'UPLINK_IFACE', kind: 'string', default: 'eth0', description: "The manager's interface to the LAN/internet; node traffic is masqueraded out of it." },
   { section: 'Cluster', name: 'MAC_PREFIX', kind: 'string', default: '00:22:82:ff', description: 'First four bytes of the g_ether MACs. Nodes 1-9: host PREFIX:ff:0N, dev PREFIX:ff:1N (the guide); nodes 10+: host PREFIX:fe:NN, dev PREFIX:fd:NN (NN hex).' },

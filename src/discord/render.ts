@@ -244,9 +244,9 @@ export function resultEmbeds(r: CommandResult, ctx: RenderContext = {}): APIEmbe
   const files = r.files ?? [];
   if (files.length) {
     const listed = files.map((f) => code(f.name)).join(', ');
-    const last = embeds[embeds.length - 1];
+    const main = embeds[0];
     const line = `\n📎 Attached: ${listed}`;
-    if ((last.description?.length ?? 0) + line.length <= LIMITS.description) last.description = (last.description ?? '') + line;
+    if ((main.description?.length ?? 0) + line.length <= LIMITS.description) main.description = (main.description ?? '') + line;
     else embeds.push({ description: line.trim(), color });
     const image = files.find((f) => /^image\/(png|jpeg|gif|webp)$/.test(f.contentType ?? '') || /\.png$/i.test(f.name));
     if (image) embeds[0].image = { url: `attachment://${image.name}` };
@@ -292,7 +292,7 @@ export function renderResultMessages(r: CommandResult, opts: RenderOptions = {})
   let files = [...(r.files ?? [])];
   const max = opts.maxMessages ?? 4;
   if (batches.length > max) {
-    const name = `${(opts.fileBase ?? 'result').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-')}.txt`;
+    const name = `${(opts.fileBase ?? opts.label ?? 'result').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-')}.txt`;
     const text = renderText(r, { color: false });
     const lines = text.split('\n').length;
     const notice: APIEmbed = {
