@@ -54,7 +54,7 @@ export const VARS: VarSpec[] = [
   { section: 'Monitoring', name: 'RECOVER_AFTER', kind: 'int', default: '5', min: 1, max: 100, description: 'Consecutive good checks before a recovery message (10 s), so a flapping link does not page twice.' },
   { section: 'Monitoring', name: 'REMIND_EVERY', kind: 'duration', default: '', min: 60_000, max: 30 * 86_400_000, description: 'Repeat an alert this often while a node stays down or degraded (e.g. 1h). Empty: never.' },
   { section: 'Monitoring', name: 'HISTORY_RAW', kind: 'duration', default: '1d', min: 600_000, max: 30 * 86_400_000, description: 'Check results are kept one by one this long, then merged into 5-minute buckets.' },
-  { section: 'Monitoring', name: 'HISTORY_RETENTION', kind: 'duration', default: '30d', min: 3_600_000, max: 3650 * 86_400_000, description: 'History (and delivered alerts) older than this are deleted. 4 nodes: ~8 MB per raw day, ~0.2 MB per bucketed day.' },
+  { section: 'Monitoring', name: 'HISTORY_RETENTION', kind: 'duration', default: '30d', min: 3_600_000, max: 3650 * 86_400_000, description: 'History (and delivered alerts) older than this are deleted. Per node: ~2.7 MB for the raw day plus ~40 kB per bucketed day (4 nodes, 30d: ~16 MB).' },
   { section: 'Monitoring', name: 'METRICS_PORT', kind: 'int', default: '', min: 1, max: 65535, description: 'Serve Prometheus metrics (loss, rtt, up, interface counters) on this port at /metrics. Empty: off.' },
   { section: 'Monitoring', name: 'METRICS_HOST', kind: 'string', default: '127.0.0.1', description: 'Address the metrics endpoint listens on; loopback unless you really mean to expose it.' },
 ];

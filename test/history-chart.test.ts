@@ -33,6 +33,14 @@ describe('history chart', () => {
     expect(countColor(noLoss, CHART_COLORS.loss)).toBeLessThan(countColor(decodePng(renderHistoryChart(points(from, to, true), { title: 'x', from, to, width: 800, height: 400 })), CHART_COLORS.loss));
   });
 
+  test('raw checks a few seconds apart in a short window are drawn as lines, with a real gap left open', () => {
+    const end = from + 240_000;
+    // As queryHistory returns them for a 4-minute window: one check per point, span = the merge step.
+    const raw = points(from, end, true).map((p, i) => ({ ...p, at: from + i * 2000, spanMs: 400 })).filter((p) => p.at < end && (p.at < from + 100_000 || p.at > from + 160_000));
+    const img = decodePng(renderHistoryChart(raw, { title: 'raw', from, to: end, width: 800, height: 400 }));
+    expect(countColor(img, CHART_COLORS.rtt)).toBeGreaterThan(600); // the legend swatch alone is ~200
+  });
+
   test('time ticks fall on round clock times', () => {
     const ticks = clockTicks(from + 1234, to);
     expect(ticks.length).toBeGreaterThanOrEqual(5);

@@ -48,13 +48,18 @@ export function clockTicks(from: number, to: number): number[] {
   return out;
 }
 
-/** Breaks lines where no checks ran (bot stopped) instead of drawing a straight line across. */
+/**
+ * Breaks lines where no checks ran (bot stopped) instead of drawing a straight line across. A gap is
+ * a step much longer than the usual one between points (the check interval, or the bucket size).
+ */
 function withGaps(points: HistoryPoint[], value: (p: HistoryPoint) => number | null): XY[] {
+  const steps = points.slice(1).map((p, i) => p.at - points[i].at).sort((a, b) => a - b);
+  const usual = steps.length ? steps[steps.length >> 1] : 0;
   const out: XY[] = [];
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
     const prev = points[i - 1];
-    if (prev && p.at - prev.at > 2.5 * Math.max(p.spanMs, prev.spanMs, 1)) out.push({ x: prev.at + prev.spanMs, y: null });
+    if (prev && p.at - prev.at > Math.max(3 * usual, 2.5 * prev.spanMs)) out.push({ x: prev.at + Math.max(prev.spanMs, usual), y: null });
     out.push({ x: p.at, y: value(p) });
   }
   return out;

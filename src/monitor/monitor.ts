@@ -115,13 +115,13 @@ export class Monitor {
       root: false,
       doRootCheck: false,
       logger: {
-        info: (...a: unknown[]) => log.debug(`bree: ${a.map(String).join(' ')}`),
+        info: (...a: unknown[]) => log.debug(`bree: ${a.filter((x) => x !== undefined).map(String).join(' ')}`),
         warn: (...a: unknown[]) => {
-          const text = a.map(String).join(' ');
+          const text = a.filter((x) => x !== undefined).map(String).join(' ');
           if (/already running/.test(text)) this.stats.skipped++;
           log.warn(`monitor: ${text}`);
         },
-        error: (...a: unknown[]) => log.error(`bree: ${a.map(String).join(' ')}`),
+        error: (...a: unknown[]) => log.error(`bree: ${a.filter((x) => x !== undefined).map(String).join(' ')}`),
       },
       jobs: [{ name: JOB_NAME, path: this.opts.jobPath ?? DEFAULT_JOB_PATH, timeout: 0, interval: s.intervalMs, closeWorkerAfterMs: s.timeoutMs, worker: { workerData: this.jobInput } }],
       workerMessageHandler: ({ message }) => this.onWorkerMessage(message),
