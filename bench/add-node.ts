@@ -9,9 +9,10 @@
  * neither side always runs first. Every worker starts fresh (IPv6 link-local only) with its clock
  * an hour behind, so both sides really change every step. Needs root (it builds a lab).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Lab, REPO_ROOT } from '../test/lab/lab';
-import { argOf, machineLine, median, ms, ratio, table } from './stats';
+import { argOf, machineLine, median, ms, ratio, selfCpu, table, treeCpu } from './stats';
 
 const TARGET = 1.5;
 
@@ -19,6 +20,9 @@ interface Run {
   node: number;
   side: 'bot' | 'script';
   ms: number;
+  /** CPU of the run on the manager (the CLI or the script, and every process they started) and on the Pi (its sshd and sessions). */
+  mgrCpu: number;
+  piCpu: number;
   output: string;
 }
 
@@ -61,11 +65,16 @@ async function main(): Promise<void> {
       const pair: Array<['bot' | 'script', number]> = [['bot', i + 1], ['script', k + i + 1]];
       order.push(...(i % 2 ? pair.reverse() : pair));
     }
+    const sshd = new Set(Object.values(JSON.parse(fs.readFileSync(path.join(lab.dir, 'lab.json'), 'utf8')).sshd as Record<string, number>));
     for (const [side, n] of order) {
+      const c0 = selfCpu();
+      const p0 = treeCpu(sshd).tree;
       const r = await (side === 'bot' ? bot(n) : sh(n));
+      const mgrCpu = selfCpu() - c0;
+      const piCpu = treeCpu(sshd).tree - p0;
       if (r.code !== 0) throw new Error(`${side} add-node ${n} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
       await verify(lab, n);
-      runs.push({ node: n, side, ms: r.durationMs, output: r.stdout });
+      runs.push({ node: n, side, ms: r.durationMs, mgrCpu, piCpu, output: r.stdout });
       process.stderr.write(`  ${side.padEnd(6)} node ${n}: ${r.durationMs} ms\n`);
     }
   } finally {
@@ -77,13 +86,12 @@ async function main(): Promise<void> {
   const mb = median(b.map((r) => r.ms));
   const msc = median(s.map((r) => r.ms));
   process.stdout.write(`${nodes.length} fresh workers; bot = node dist/src/cli.js add-node N, script = sh bench/add-node.sh N (both through nsenter into the manager)\n`);
-  process.stdout.write(table(['run', 'side', 'node', 'time'], runs.map((r, i) => [String(i + 1), r.side, String(r.node), ms(r.ms)])) + '\n\n');
-  process.stdout.write(table(['side', 'median', 'min', 'max'], [
-    ['bot', ms(mb), ms(Math.min(...b.map((r) => r.ms))), ms(Math.max(...b.map((r) => r.ms)))],
-    ['script', ms(msc), ms(Math.min(...s.map((r) => r.ms))), ms(Math.max(...s.map((r) => r.ms)))],
-  ]) + '\n');
+  process.stdout.write(table(['run', 'side', 'node', 'time', 'mgr CPU', 'Pi CPU'], runs.map((r, i) => [String(i + 1), r.side, String(r.node), ms(r.ms), ms(r.mgrCpu), ms(r.piCpu)])) + '\n\n');
+  const summary = (side: string, xs: Run[]) => [side, ms(median(xs.map((r) => r.ms))), ms(Math.min(...xs.map((r) => r.ms))), ms(Math.max(...xs.map((r) => r.ms))), ms(median(xs.map((r) => r.mgrCpu))), ms(median(xs.map((r) => r.piCpu)))];
+  process.stdout.write(table(['side', 'median', 'min', 'max', 'mgr CPU', 'Pi CPU'], [summary('bot', b), summary('script', s)]) + '\n');
   const rr = mb / msc;
-  process.stdout.write(`\nbot / script = ${ratio(mb, msc)} (target ≤ ${TARGET}×: ${rr <= TARGET ? 'met' : 'MISSED'})\n`);
+  const cpu = (xs: Run[]) => median(xs.map((r) => r.mgrCpu + r.piCpu));
+  process.stdout.write(`\nbot / script = ${ratio(mb, msc)} wall (target ≤ ${TARGET}×: ${rr <= TARGET ? 'met' : 'MISSED'}); ${ratio(cpu(b), cpu(s))} CPU (manager + Pi)\n`);
   if (verbose) process.stdout.write(`\nbot output for node ${b[b.length - 1].node}:\n${b[b.length - 1].output}\n`);
 }
 

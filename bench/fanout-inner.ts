@@ -30,11 +30,10 @@ import { Engine } from '../src/engine';
 import { ok } from '../src/exec/result';
 import { shJoin } from '../src/exec/quote';
 import { upsertNode } from '../src/state/inventory';
-import { argOf, sleep, timedSpawn } from './stats';
+import { argOf, selfCpu, sleep, timedSpawn, treeCpu } from './stats';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const actor: Actor = { id: 'bench', name: 'bench', transport: 'cli' };
-const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 export interface Sample {
   ms: number;
@@ -44,58 +43,6 @@ export interface Sample {
 
 function log(s: string): void {
   process.stderr.write(`  ${s}\n`);
-}
-
-interface ProcStat {
-  ppid: number;
-  self: number;
-  children: number;
-}
-
-function readStat(pid: string): ProcStat | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), self: (Number(f[11]) + Number(f[12])) * TICK_MS, children: (Number(f[13]) + Number(f[14])) * TICK_MS };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU used so far by this process and the children it has reaped. */
-function selfCpu(): number {
-  const s = readStat('self')!;
-  return s.self + s.children;
-}
-
-/** CPU of the process trees under `roots` (exited descendants are in their parents' children time), and of processes whose argv mentions `marker`. */
-function treeCpu(roots: Set<number>, marker?: string): { tree: number; marked: number } {
-  const stats = new Map<number, ProcStat>();
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    const s = readStat(p);
-    if (s) stats.set(Number(p), s);
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
-      if (roots.has(p)) return true;
-      p = stats.get(p)?.ppid ?? 0;
-    }
-    return false;
-  };
-  let tree = 0;
-  let marked = 0;
-  for (const [pid, s] of stats) {
-    if (inTree(pid)) tree += s.self + s.children;
-    else if (marker) {
-      try {
-        if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) marked += s.self;
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  return { tree, marked };
 }
 
 async function main(): Promise<void> {

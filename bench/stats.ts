@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmarks: medians, spawn-and-time, plain-text tables. */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 
 export function median(xs: number[]): number {
   if (!xs.length) return NaN;
@@ -65,4 +66,60 @@ export function machineLine(): string {
   const os = require('node:os') as typeof import('node:os');
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   return `${new Date().toISOString()} · ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}) · kernel ${os.release()} · node ${process.version} · loadavg ${load}`;
+}
+
+// ---------------------------------------------------------------- CPU time from /proc
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export interface ProcStat {
+  ppid: number;
+  self: number;
+  children: number;
+}
+
+export function readStat(pid: string): ProcStat | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), self: (Number(f[11]) + Number(f[12])) * TICK_MS, children: (Number(f[13]) + Number(f[14])) * TICK_MS };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU used so far by this process and the children it has reaped. */
+export function selfCpu(): number {
+  const s = readStat('self')!;
+  return s.self + s.children;
+}
+
+/** CPU of the process trees under `roots` (exited descendants are in their parents' children time), and of processes whose argv mentions `marker`. */
+export function treeCpu(roots: Set<number>, marker?: string): { tree: number; marked: number } {
+  const stats = new Map<number, ProcStat>();
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const s = readStat(p);
+    if (s) stats.set(Number(p), s);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (roots.has(p)) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let tree = 0;
+  let marked = 0;
+  for (const [pid, s] of stats) {
+    if (inTree(pid)) tree += s.self + s.children;
+    else if (marker) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) marked += s.self;
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return { tree, marked };
 }
