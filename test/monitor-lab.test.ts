@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AlertMessage } from '../src/monitor/alert';
 import { Lab } from './lab/lab';
+import { CHART_COLORS } from '../src/monitor/chart';
 import { Harness } from './monitor-harness-client';
+import { countColor, decodePng } from './monitor-png';
 import { cli } from './support/cli';
 
 /**
@@ -42,6 +44,24 @@ describe('monitoring on the lab', () => {
     }
     shared = await harness();
     await shared.waitChecks(3);
+  });
+
+  /** Whatever a test did (or left behind by failing half-way), the next one starts on a healthy cluster. */
+  afterEach(async () => {
+    for (const n of lab.nodes) {
+      await lab.workerExec(n, ['iptables', '-w', '-F', 'INPUT']);
+      await lab.workerExec(n, ['ip', 'link', 'set', 'usb0', 'up']);
+    }
+    await cli(lab, ['unmute', 'all']);
+    if (shared && shared.exited === undefined) {
+      const end = Date.now() + 60_000;
+      for (;;) {
+        const st = await cli(lab, ['alerts']);
+        if (st.json?.data.nodes.every((n: any) => n.level === 'healthy') && st.json.data.outbox.pending === 0) break;
+        if (Date.now() > end) throw new Error(`cluster not healthy again: ${JSON.stringify(st.json?.data.nodes)}`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   });
 
   afterAll(async () => {
@@ -89,6 +109,16 @@ describe('monitoring on the lab', () => {
     expect(mean).toBeGreaterThan(5);
     expect(mean).toBeLessThan(16);
     process.stdout.write(`monitor-lab: link-down alert after ${latency} ms; node 1 mean loss ${mean.toFixed(1)}% over ${node1.length} checks, no alert\n`);
+
+    // The history chart of what just happened to node 3: a real PNG with rtt and loss drawn.
+    const png = path.join(lab.dir, 'history-3.png');
+    const hist = await cli(lab, ['history', '3', '5m', '--output', png]);
+    expect(hist.json.data).toMatchObject({ node: 3 });
+    expect(hist.json.data.worstLossPct).toBeGreaterThanOrEqual(40);
+    const img = decodePng(fs.readFileSync(png));
+    expect([img.width, img.height]).toEqual([900, 420]);
+    expect(countColor(img, CHART_COLORS.rtt)).toBeGreaterThan(600);
+    expect(countColor(img, CHART_COLORS.loss)).toBeGreaterThan(300);
   });
 
   test('nothing while muted; unmuting a node that is still down gives one alert, then one recovery', async () => {

@@ -68,7 +68,8 @@ export class Monitor {
   private readonly busyByEvent = new Set<number>();
   private mutedLastRun = new Map<number, string>();
   private busyLastRun = new Set<number>();
-  private currentRun: { startedAt: number; settled: boolean } | null = null;
+  private currentRun: { startedAt: number; settled: boolean; tickMissed?: boolean } | null = null;
+  private skipStreak = 0;
   private failing: { since: number; runs: number } | null = null;
   private lastSettledAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
@@ -118,8 +119,12 @@ export class Monitor {
         info: (...a: unknown[]) => log.debug(`bree: ${a.filter((x) => x !== undefined).map(String).join(' ')}`),
         warn: (...a: unknown[]) => {
           const text = a.filter((x) => x !== undefined).map(String).join(' ');
-          if (/already running/.test(text)) this.stats.skipped++;
-          log.warn(`monitor: ${text}`);
+          if (!/already running/.test(text)) return log.warn(`monitor: ${text}`);
+          // A run outlasted the interval (a loaded manager): catch up as soon as it ends, rather
+          // than a whole interval later, and say so once per streak, not on every tick.
+          this.stats.skipped++;
+          if (this.currentRun) this.currentRun.tickMissed = true;
+          if (this.skipStreak++ === 0) log.warn(`monitor: a check run took longer than CHECK_INTERVAL (${s.intervalMs} ms); the next one starts as soon as it ends`);
         },
         error: (...a: unknown[]) => log.error(`bree: ${a.filter((x) => x !== undefined).map(String).join(' ')}`),
       },
@@ -131,8 +136,11 @@ export class Monitor {
       this.currentRun = { startedAt: Date.now(), settled: false };
     });
     this.bree.on('worker deleted', () => {
-      if (this.currentRun && !this.currentRun.settled) this.settleFailure('the job exited without reporting a result');
+      const run = this.currentRun;
+      if (run && !run.settled) this.settleFailure('the job exited without reporting a result');
       this.currentRun = null;
+      if (run?.tickMissed && !this.stopped) setImmediate(() => void this.bree?.run(JOB_NAME));
+      else this.skipStreak = 0;
     });
     this.lastSettledAt = Date.now();
     await this.bree.start();
