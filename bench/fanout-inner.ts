@@ -57,6 +57,13 @@ async function main(): Promise<void> {
   for (const n of nodes) upsertNode(engine.db, n, 'bench', { provisionedAt: Date.now() });
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pcbench-'));
+  // Ctrl-C reaches this process too; the lab teardown ends the ControlMasters, the temp dir is ours.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   const key = path.join(config.dataDir, 'id_ed25519');
   const knownHosts = path.join(tmp, 'known_hosts');
   const remoteCmd = shJoin(REMOTE_COUNTERS_ARGV);
