@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { CommandDef } from '../src/commands/types';
 import { formatDuration } from '../src/config';
 import { UserError } from '../src/errors';
-import { renderHistoryChart } from '../src/monitor/chart';
 import { fmtPct } from '../src/monitor/diagnosis';
 import { queryHistory, worstLossPct } from '../src/monitor/history';
 
@@ -52,6 +51,8 @@ export const command: CommandDef = {
     const rttAvg = received ? rttPoints.reduce((a, p) => a + p.rttAvgMs! * p.received, 0) / received : null;
     const rttMax = rttPoints.length ? Math.max(...rttPoints.map((p) => p.rttMaxMs ?? 0)) : null;
     const linkDown = points.reduce((a, p) => a + p.linkDown, 0);
+    // Loaded on first use: chart.js and the canvas binding cost ~16 MiB of resident memory.
+    const { renderHistoryChart } = await import('../src/monitor/chart');
     const png = renderHistoryChart(points, { title: `node ${node} (${ctx.engine.node(node).hostIface}): last ${formatDuration(window)}`, from, to });
     const name = `history-${node}.png`;
     let saved = '';
