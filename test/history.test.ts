@@ -47,7 +47,35 @@ describe('check history', () => {
     expect(b.rtt_avg).toBeCloseTo(1, 9);
     // Running it again changes nothing.
     const again = maintainHistory(db, now, { rawMs: DAY, retentionMs: 2 * DAY });
-    expect(again).toEqual({ rawMerged: 0, bucketsWritten: 0, deleted: 0 });
+    expect(again).toEqual({ rawMerged: 0, bucketsWritten: 0, deleted: 0, done: true });
+  });
+
+  test('in hour-long slices it reaches the same result', () => {
+    const now = Date.UTC(2026, 0, 10, 12, 0, 0);
+    fill(now - 3 * DAY, now, 10_000);
+    const whole = (() => {
+      const otherDir = tempDir('picluster-history-b-');
+      const other = openDb(otherDir);
+      try {
+        other.transaction(() => {
+          for (let t = now - 3 * DAY; t < now; t += 10_000) recordChecks(other, t, [sample(1, 20), { ...sample(2, 15), rttMinMs: 0.2, rttAvgMs: 1, rttMaxMs: 3 }]);
+        })();
+        maintainHistory(other, now, { rawMs: DAY, retentionMs: 2 * DAY });
+        return other.prepare('SELECT * FROM check_history ORDER BY node, at, span_ms').all();
+      } finally {
+        other.close();
+        fs.rmSync(otherDir, { recursive: true, force: true });
+      }
+    })();
+    let slices = 0;
+    for (;;) {
+      slices++;
+      const r = maintainHistory(db, now, { rawMs: DAY, retentionMs: 2 * DAY, chunkMs: HOUR });
+      if (r.done) break;
+      expect(slices).toBeLessThan(200);
+    }
+    expect(slices).toBeGreaterThan(20);
+    expect(db.prepare('SELECT * FROM check_history ORDER BY node, at, span_ms').all()).toEqual(whole);
   });
 
   test('size stays bounded over time with the default periods', () => {

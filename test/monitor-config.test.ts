@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../src/config';
-import { alertEmbed, discordAlertMessage, formatAlertText } from '../src/monitor/alert';
+import { formatAlertText } from '../src/monitor/alert';
 import type { AlertMessage } from '../src/monitor/alert';
 
 describe('monitoring settings', () => {
@@ -55,16 +55,6 @@ describe('alert rendering', () => {
     fields: [{ name: 'Loss', value: '100% (0/20 answered)' }, { name: 'Counters', value: 'x'.repeat(2000) }],
     createdAt: Date.UTC(2026, 0, 1, 12, 0, 0),
   };
-
-  test('Discord message: embed within limits, nonce enforced, no mentions', () => {
-    const m = discordAlertMessage(a);
-    expect(m).toMatchObject({ nonce: 'pc0123456789abcdef', enforce_nonce: true, allowed_mentions: { parse: [] } });
-    expect(m.nonce.length).toBeLessThanOrEqual(25);
-    const e = alertEmbed(a);
-    expect(e).toMatchObject({ title: 'Node 3 is down', color: 0xd62728, timestamp: '2026-01-01T12:00:00.000Z', footer: { text: 'picluster alert #42' } });
-    expect(e.fields[0]).toEqual({ name: 'Loss', value: '100% (0/20 answered)', inline: true });
-    expect(e.fields[1].value.length).toBe(1024);
-  });
 
   test('terminal text carries title, body and every field', () => {
     const t = formatAlertText(a);

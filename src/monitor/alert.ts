@@ -39,28 +39,6 @@ export interface AlertSink {
   deliver(alert: AlertMessage): Promise<void>;
 }
 
-export const SEVERITY_COLOR: Record<Severity, number> = { critical: 0xd62728, warning: 0xff7f0e, ok: 0x2ca02c };
-
-/** The alert as a Discord embed (limits: title 256, description 4096, field value 1024 characters). */
-export function alertEmbed(a: AlertMessage): { title: string; description: string; color: number; fields: Array<{ name: string; value: string; inline: boolean }>; timestamp: string; footer: { text: string } } {
-  return {
-    title: a.title.slice(0, 256),
-    description: a.text.slice(0, 4096),
-    color: SEVERITY_COLOR[a.severity],
-    fields: a.fields.slice(0, 25).map((f) => ({ name: f.name.slice(0, 256), value: (f.value || '-').slice(0, 1024), inline: f.value.length <= 40 })),
-    timestamp: new Date(a.createdAt).toISOString(),
-    footer: { text: `picluster alert #${a.id}` },
-  };
-}
-
-/**
- * Body for POST /channels/{ALERT_CHANNEL_ID}/messages. The nonce makes a re-send after a crash
- * (same outbox row, same nonce) a no-op on Discord's side.
- */
-export function discordAlertMessage(a: AlertMessage): { embeds: ReturnType<typeof alertEmbed>[]; nonce: string; enforce_nonce: true; allowed_mentions: { parse: never[] } } {
-  return { embeds: [alertEmbed(a)], nonce: a.nonce, enforce_nonce: true, allowed_mentions: { parse: [] } };
-}
-
 const ICON: Record<Severity, string> = { critical: '🔴', warning: '🟠', ok: '🟢' };
 
 /** The alert as a block of terminal text. */

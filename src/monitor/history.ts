@@ -46,15 +46,28 @@ export interface MaintenanceResult {
   rawMerged: number;
   bucketsWritten: number;
   deleted: number;
+  /** False when `chunkMs` stopped it early: call again (after yielding) to continue. */
+  done: boolean;
 }
 
 /**
  * Merges raw rows older than `rawMs` into buckets and deletes everything older than `retentionMs`.
  * The cut-off is aligned to a bucket boundary so every bucket is built from all of its checks at once.
  */
-export function maintainHistory(db: DB, now: number, opts: { rawMs: number; retentionMs: number; bucketMs?: number }): MaintenanceResult {
+export function maintainHistory(db: DB, now: number, opts: { rawMs: number; retentionMs: number; bucketMs?: number; chunkMs?: number }): MaintenanceResult {
   const bucket = opts.bucketMs ?? BUCKET_MS;
-  const cutoff = Math.floor((now - opts.rawMs) / bucket) * bucket;
+  const fullCutoff = Math.floor((now - opts.rawMs) / bucket) * bucket;
+  const fullExpiry = now - opts.retentionMs;
+  // After a long downtime there can be a day of raw rows to merge: do it in slices, so the caller
+  // can yield to the event loop (Discord heartbeats) between them.
+  let cutoff = fullCutoff;
+  let expiry = fullExpiry;
+  if (opts.chunkMs) {
+    const oldestRaw = (stmt(db, 'SELECT MIN(at) AS at FROM check_history WHERE span_ms = 0').get() as { at: number | null }).at;
+    if (oldestRaw !== null) cutoff = Math.min(fullCutoff, Math.floor((oldestRaw + opts.chunkMs) / bucket) * bucket + bucket);
+    const oldest = (stmt(db, 'SELECT MIN(at) AS at FROM check_history').get() as { at: number | null }).at;
+    if (oldest !== null) expiry = Math.min(fullExpiry, oldest + opts.chunkMs);
+  }
   // Buckets are `at - at % bucket` (see queryHistory for why not division).
   return db.transaction(() => {
     const merged = stmt(db, 
@@ -76,8 +89,8 @@ export function maintainHistory(db: DB, now: number, opts: { rawMs: number; rete
       )
       .run({ bucket, cutoff }).changes;
     const rawMerged = stmt(db, 'DELETE FROM check_history WHERE span_ms = 0 AND at < ?').run(cutoff).changes;
-    const deleted = stmt(db, 'DELETE FROM check_history WHERE at < ?').run(now - opts.retentionMs).changes;
-    return { rawMerged, bucketsWritten: merged, deleted };
+    const deleted = stmt(db, 'DELETE FROM check_history WHERE at < ?').run(expiry).changes;
+    return { rawMerged, bucketsWritten: merged, deleted, done: cutoff >= fullCutoff && expiry >= fullExpiry };
   })();
 }
 

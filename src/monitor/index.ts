@@ -4,7 +4,7 @@ import type { AlertSink } from './alert';
 import { Monitor, MonitorOptions } from './monitor';
 
 export type { AlertMessage, AlertSink, AlertKind, AlertField, Severity } from './alert';
-export { ShellAlertSink, formatAlertText, alertEmbed, discordAlertMessage, SEVERITY_COLOR } from './alert';
+export { ShellAlertSink, formatAlertText } from './alert';
 export { Monitor } from './monitor';
 export type { MonitorOptions, MonitorEvents, MonitorStats } from './monitor';
 

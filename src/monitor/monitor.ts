@@ -154,8 +154,8 @@ export class Monitor {
         }
       }, s.intervalMs),
     );
-    this.maintain();
-    this.timers.push(setInterval(() => this.maintain(), this.opts.maintenanceEveryMs ?? 600_000));
+    void this.maintain();
+    this.timers.push(setInterval(() => void this.maintain(), this.opts.maintenanceEveryMs ?? 600_000));
     if (s.metricsPort !== undefined) {
       this.metrics = await MetricsServer.listen(s.metricsHost, s.metricsPort, () => this.metricsSnapshot());
       log.info(`monitor: Prometheus metrics on http://${s.metricsHost}:${this.metrics.port}/metrics`);
@@ -352,15 +352,30 @@ export class Monitor {
     return { hostIface: a.hostIface, hostMac: a.hostMac, workerIp: a.workerIp };
   }
 
-  private maintain(): void {
+  private maintaining = false;
+
+  /** Downsampling and retention, an hour of history per slice with the event loop free in between. */
+  private async maintain(): Promise<void> {
+    if (this.maintaining) return;
+    this.maintaining = true;
     const now = Date.now();
+    const total = { rawMerged: 0, bucketsWritten: 0, deleted: 0 };
     try {
-      const r = maintainHistory(this.engine.db, now, { rawMs: this.settings.historyRawMs, retentionMs: this.settings.historyRetentionMs });
+      for (let i = 0; i < 10_000 && !this.stopped; i++) {
+        const r = maintainHistory(this.engine.db, now, { rawMs: this.settings.historyRawMs, retentionMs: this.settings.historyRetentionMs, chunkMs: 3_600_000 });
+        total.rawMerged += r.rawMerged;
+        total.bucketsWritten += r.bucketsWritten;
+        total.deleted += r.deleted;
+        if (r.done) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const alerts = purgeDelivered(this.engine.db, now - this.settings.historyRetentionMs);
       const silences = purgeSilences(this.engine.db, now - this.settings.historyRetentionMs);
-      if (r.rawMerged || r.deleted || alerts || silences) log.info(`monitor: history merged ${r.rawMerged} checks into ${r.bucketsWritten} buckets, deleted ${r.deleted} rows, ${alerts} old alerts, ${silences} old silences`);
+      if (total.rawMerged || total.deleted || alerts || silences) log.info(`monitor: history merged ${total.rawMerged} checks into ${total.bucketsWritten} buckets, deleted ${total.deleted} rows, ${alerts} old alerts, ${silences} old silences`);
     } catch (e) {
       log.error('monitor: history maintenance failed', e);
+    } finally {
+      this.maintaining = false;
     }
   }
 
