@@ -12,6 +12,7 @@
  * /ssh-key), the emulator runs in this process on 127.0.0.1.
  *
  *   npm run bench:discord [-- --sequential 200 --bursts 30 --memory 1000]
+ *   (BOT_NODE_OPTIONS / BOT_MALLOC_ARENA_MAX override the bot's runtime flags, '' for none)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -65,7 +66,9 @@ async function main(argv: string[]): Promise<void> {
     MONITORING: 'off',
     LOG_LEVEL: 'warn',
     PICLUSTER_ENV: path.join(dir, 'no.env'),
-    ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}),
+    // How the unit in deploy/picluster.service runs it; override with BOT_NODE_OPTIONS / BOT_MALLOC_ARENA_MAX.
+    NODE_OPTIONS: process.env.BOT_NODE_OPTIONS ?? '--max-semi-space-size=1',
+    MALLOC_ARENA_MAX: process.env.BOT_MALLOC_ARENA_MAX ?? '2',
     
   };
   await deployCommands(loadConfig(env));
@@ -138,11 +141,17 @@ async function main(argv: string[]): Promise<void> {
       done += 10;
       if (done % 100 === 0) samples.push([done, rssMiB(bot.pid!)]);
     }
-    const second = samples.slice(Math.floor(samples.length / 2));
+    const half = Math.floor(samples.length / 2);
+    const second = samples.slice(half);
     const perThousand = slope(second) * 1000;
+    const mean = (xs: Array<[number, number]>) => xs.reduce((a, x) => a + x[1], 0) / xs.length;
     console.log(`\nResident memory of the bot (target ≤ 100 MiB, no growth trend); after ready: ${rssReady.toFixed(1)} MiB`);
     console.log(table(['interactions', 'RSS MiB'], samples.map(([n, m]) => [String(n), m.toFixed(1)])));
-    console.log(`max ${Math.max(...samples.map((s) => s[1])).toFixed(1)} MiB; slope over the second half: ${perThousand >= 0 ? '+' : ''}${perThousand.toFixed(2)} MiB per 1,000 interactions`);
+    console.log(
+      `max ${Math.max(...samples.map((s) => s[1])).toFixed(1)} MiB; mean of the first half ${mean(samples.slice(0, half)).toFixed(1)} MiB, of the second half ${mean(second).toFixed(1)} MiB; ` +
+        `slope over the second half: ${perThousand >= 0 ? '+' : ''}${perThousand.toFixed(2)} MiB per 1,000 interactions`,
+    );
+    console.log(`(bot run with NODE_OPTIONS="${env.NODE_OPTIONS}" MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}, as deploy/picluster.service runs it)`);
     if (/ERROR/.test(stderr)) console.log(`\nbot errors:\n${stderr.split('\n').filter((l) => /ERROR/.test(l)).slice(0, 5).join('\n')}`);
   } finally {
     if (bot && bot.exitCode === null) {
