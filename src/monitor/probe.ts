@@ -62,7 +62,15 @@ export async function runCheck(input: CheckJobInput): Promise<CheckResultMessage
   const startedAt = Date.now();
   const macs = new Set(input.targets.map((t) => t.hostMac.toLowerCase()));
   const before = readLinksByMac(macs);
-  const echoes = await Promise.all(input.targets.map((t) => echoNode(t, input)));
+  // A node whose USB link is gone is not pinged: its 10.x address would leave through the
+  // manager's default route to whatever network the uplink is on. It counts as total loss.
+  const echoes = await Promise.all(
+    input.targets.map((t) =>
+      before.has(t.hostMac.toLowerCase())
+        ? echoNode(t, input)
+        : Promise.resolve({ node: t.node, sent: input.echoes, received: 0, lossPct: 100, rttMinMs: null, rttAvgMs: null, rttMaxMs: null, error: 'no interface with its MAC: not pinged' }),
+    ),
+  );
   const after = readLinksByMac(macs);
   const samples: NodeSample[] = echoes.map((e, i) => {
     const mac = input.targets[i].hostMac.toLowerCase();
