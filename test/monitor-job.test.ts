@@ -60,6 +60,22 @@ describe('monitor with Bree', () => {
     expect(rows).toBeGreaterThanOrEqual(6);
   });
 
+  test('a metrics port that is taken costs the endpoint, not the monitoring', async () => {
+    env = tempEngine(LOOPBACK, [1]);
+    const blocker = http.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (blocker.address() as { port: number }).port;
+      const m = startMonitoring(env.engine, new CollectingSink(), { settings: { intervalMs: 500, echoes: 3, metricsPort: port } });
+      running.push(m);
+      await m.ready;
+      expect(m.metricsPort).toBeUndefined();
+      await waitFor(() => m.stats.runs >= 1, 10_000, 'a check run');
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
   test('a second monitor on the same data directory is refused (it would double every alert)', async () => {
     env = tempEngine(LOOPBACK, [1]);
     const a = startMonitoring(env.engine, new CollectingSink(), { settings: { intervalMs: 5000 } });

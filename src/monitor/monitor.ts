@@ -157,8 +157,13 @@ export class Monitor {
     void this.maintain();
     this.timers.push(setInterval(() => void this.maintain(), this.opts.maintenanceEveryMs ?? 600_000));
     if (s.metricsPort !== undefined) {
-      this.metrics = await MetricsServer.listen(s.metricsHost, s.metricsPort, () => this.metricsSnapshot());
-      log.info(`monitor: Prometheus metrics on http://${s.metricsHost}:${this.metrics.port}/metrics`);
+      // A taken port costs the metrics endpoint, not the alerts.
+      try {
+        this.metrics = await MetricsServer.listen(s.metricsHost, s.metricsPort, () => this.metricsSnapshot());
+        log.info(`monitor: Prometheus metrics on http://${s.metricsHost}:${this.metrics.port}/metrics`);
+      } catch (e) {
+        log.error(`monitor: no metrics endpoint on ${s.metricsHost}:${s.metricsPort} (METRICS_PORT): ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
     log.info(`monitor: checking ${this.jobInput.targets.length} node(s) every ${s.intervalMs} ms (${s.echoes} echoes, alert after ${s.alertAfter} bad checks)`);
   }
@@ -369,6 +374,7 @@ export class Monitor {
         if (r.done) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
+      if (this.stopped) return;
       const alerts = purgeDelivered(this.engine.db, now - this.settings.historyRetentionMs);
       const silences = purgeSilences(this.engine.db, now - this.settings.historyRetentionMs);
       if (total.rawMerged || total.deleted || alerts || silences) log.info(`monitor: history merged ${total.rawMerged} checks into ${total.bucketsWritten} buckets, deleted ${total.deleted} rows, ${alerts} old alerts, ${silences} old silences`);
