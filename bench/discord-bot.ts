@@ -151,7 +151,8 @@ async function main(argv: string[]): Promise<void> {
       `max ${Math.max(...samples.map((s) => s[1])).toFixed(1)} MiB; mean of the first half ${mean(samples.slice(0, half)).toFixed(1)} MiB, of the second half ${mean(second).toFixed(1)} MiB; ` +
         `slope over the second half: ${perThousand >= 0 ? '+' : ''}${perThousand.toFixed(2)} MiB per 1,000 interactions`,
     );
-    console.log(`(bot run with NODE_OPTIONS="${env.NODE_OPTIONS}" MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}, as deploy/picluster.service runs it)`);
+    const asUnit = env.NODE_OPTIONS === '--max-semi-space-size=1' && env.MALLOC_ARENA_MAX === '2';
+    console.log(`(bot run with NODE_OPTIONS="${env.NODE_OPTIONS}" MALLOC_ARENA_MAX="${env.MALLOC_ARENA_MAX}"${asUnit ? ', as deploy/picluster.service runs it' : ''})`);
     if (/ERROR/.test(stderr)) console.log(`\nbot errors:\n${stderr.split('\n').filter((l) => /ERROR/.test(l)).slice(0, 5).join('\n')}`);
   } finally {
     if (bot && bot.exitCode === null) {

@@ -408,3 +408,52 @@ describe('Discord transport in-process (real discord.js, emulator)', () => {
     expect(emu.isConnected()).toBe(false);
   });
 });
+
+describe('Discord login', () => {
+  const fresh = (emu: DiscordEmulator, token: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pc-discord-login-'));
+    return Engine.open(loadConfig({ DATA_DIR: dir, DISCORD_TOKEN: token, DISCORD_API: emu.api, GUILD_ID: emu.guildId, MONITORING: 'off' }));
+  };
+  const noThrottle = { ws: { buildIdentifyThrottler: () => ({ waitForIdentify: async () => undefined }) } as any };
+
+  test('Discord unreachable at start: the bot keeps retrying and logs in once it answers', async () => {
+    const emu = new DiscordEmulator({ token: TOKEN });
+    await emu.start();
+    const engine = fresh(emu, TOKEN);
+    const bot = new DiscordBot(engine, { defs: FAKE, clientOptions: noThrottle });
+    try {
+      emu.setRefuseConnections(true);
+      const started = bot.start();
+      await emu.waitFor(() => emu.refusedConnections >= 2, 20_000, 'refused attempts');
+      expect(bot.ready).toBe(false);
+      emu.setRefuseConnections(false);
+      await started;
+      expect(bot.ready).toBe(true);
+      await emu.waitForReady(10_000);
+      // the client that finally logged in handles interactions
+      const d = emu.dispatchSlashCommand({ user: emu.ownerId, name: 'long', options: { lines: 2 } });
+      await emu.waitFor(() => emu.original(d.id)?.embeds[0]?.title === 'long output', 10_000, 'answer');
+    } finally {
+      await bot.stop();
+      await engine.close();
+      await emu.stop();
+    }
+  });
+
+  test('an invalid token stops at once with a message that says what to do (and not the token)', async () => {
+    const emu = new DiscordEmulator({ token: TOKEN });
+    await emu.start();
+    const wrong = 'wrong.token-' + 'w'.repeat(30);
+    const engine = fresh(emu, wrong);
+    const bot = new DiscordBot(engine, { defs: FAKE, clientOptions: noThrottle });
+    try {
+      const err = await bot.start().then(() => null, (e: Error) => e);
+      expect(err?.message).toMatch(/Discord refused DISCORD_TOKEN \(invalid token\)\. Copy the bot token again/);
+      expect(err?.message).not.toContain(wrong);
+    } finally {
+      await bot.stop();
+      await engine.close();
+      await emu.stop();
+    }
+  });
+});

@@ -21,6 +21,7 @@ import {
   GatewayIntentBits,
   MessageFlags,
   Options,
+  REST,
   PermissionFlagsBits,
   type APIEmbed,
   type AutocompleteInteraction,
@@ -221,8 +222,9 @@ export async function nodeChoices(engine: Engine, kind: 'node' | 'nodeOrAll', ty
 }
 
 export class DiscordBot {
-  readonly client: Client;
   readonly defs: CommandDef[];
+  private readonly rest: REST;
+  private current: Client;
   private readonly editIntervalMs: number;
   private readonly running = new Set<Promise<void>>();
   private readonly pending = new Map<string, PendingConfirmation>();
@@ -236,7 +238,20 @@ export class DiscordBot {
     this.defs = opts.defs ?? allCommands;
     this.editIntervalMs = opts.editIntervalMs ?? 1000;
     const d = engine.config.discord;
-    this.client = new Client({
+    // Alerts go through their own REST client: it works without the gateway and outlives a client
+    // that is replaced after a failed login.
+    this.rest = new REST({ version: '10', ...(d.api ? { api: d.api } : {}), timeout: 15_000, retries: 3 });
+    if (d.token) this.rest.setToken(d.token);
+    this.current = this.createClient();
+  }
+
+  get client(): Client {
+    return this.current;
+  }
+
+  private createClient(): Client {
+    const d = this.engine.config.discord;
+    const client = new Client({
       intents: [GatewayIntentBits.Guilds],
       rest: { ...(d.api ? { api: d.api } : {}), timeout: 15_000, retries: 3 },
       // Never ping anyone from command output or alerts.
@@ -250,23 +265,22 @@ export class DiscordBot {
         ReactionManager: 0,
         PresenceManager: 0,
       }),
-      ...opts.clientOptions,
+      ...this.opts.clientOptions,
     });
-    // REST works without the gateway: alerts can go out while the gateway (re)connects.
-    if (d.token) this.client.rest.setToken(d.token);
-    this.client.on(Events.InteractionCreate, (i) => this.onInteraction(i));
-    this.client.on(Events.Error, (e) => log.error('discord client error', e));
-    this.client.on(Events.Warn, (m) => log.warn(`discord: ${m}`));
-    this.client.on(Events.ShardDisconnect, (ev, id) => log.warn(`discord gateway shard ${id} disconnected (code ${ev.code}); reconnecting`));
-    this.client.on(Events.ShardReconnecting, (id) => log.info(`discord gateway shard ${id} reconnecting`));
-    this.client.on(Events.ShardResume, (id, replayed) => log.info(`discord gateway shard ${id} resumed (${replayed} events replayed)`));
-    this.client.on(Events.ShardError, (e, id) => log.warn(`discord gateway shard ${id} error: ${e.message}`));
-    this.client.on(Events.Invalidated, () => log.error('discord session invalidated'));
+    client.on(Events.InteractionCreate, (i) => this.onInteraction(i));
+    client.on(Events.Error, (e) => log.error('discord client error', e));
+    client.on(Events.Warn, (m) => log.warn(`discord: ${m}`));
+    client.on(Events.ShardDisconnect, (ev, id) => log.warn(`discord gateway shard ${id} disconnected (code ${ev.code}); reconnecting`));
+    client.on(Events.ShardReconnecting, (id) => log.info(`discord gateway shard ${id} reconnecting`));
+    client.on(Events.ShardResume, (id, replayed) => log.info(`discord gateway shard ${id} resumed (${replayed} events replayed)`));
+    client.on(Events.ShardError, (e, id) => log.warn(`discord gateway shard ${id} error: ${e.message}`));
+    client.on(Events.Invalidated, () => log.error('discord session invalidated'));
+    return client;
   }
 
   /** The sink monitoring posts alerts through (ALERT_CHANNEL_ID). */
   alertSink(): DiscordAlertSink {
-    return new DiscordAlertSink(this.client.rest, this.engine.config.discord.alertChannelId);
+    return new DiscordAlertSink(this.rest, this.engine.config.discord.alertChannelId);
   }
 
   /** Logs in, retrying with backoff while Discord is unreachable; an invalid token is fatal. */
@@ -288,7 +302,9 @@ export class DiscordBot {
         }
         const wait = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
         log.warn(`could not connect to Discord (${errorMessage(e)}); retrying in ${Math.round(wait / 1000)} s`);
-        this.client.rest.setToken(token);
+        // A client whose login failed is destroyed for good (it would never reconnect): start afresh.
+        await this.current.destroy().catch(() => undefined);
+        this.current = this.createClient();
         await sleep(wait);
       }
     }
