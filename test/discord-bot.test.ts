@@ -162,6 +162,24 @@ describe('Discord bot on the lab (real discord.js, emulator)', () => {
     for (const line of f.value.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
   });
 
+  test('monitoring in Discord mode: a node that stops answering gives one alert embed (with nonce), then one recovery', async () => {
+    const posts = () => emu.requests.filter((r) => r.method === 'POST' && r.path === `/channels/${alertChannel}/messages` && r.status === 200);
+    const rule = ['INPUT', '-p', 'icmp', '--icmp-type', 'echo-request', '-j', 'DROP'];
+    expect((await lab.workerExec(1, ['iptables', '-I', ...rule])).code).toBe(0);
+    try {
+      await emu.waitFor(() => posts().length >= 1, 30_000, 'alert');
+    } finally {
+      expect((await lab.workerExec(1, ['iptables', '-D', ...rule])).code).toBe(0);
+    }
+    const alert = posts()[0];
+    expect(alert.body.embeds[0].title).toMatch(/Node 1 is down/);
+    expect(alert.body).toMatchObject({ enforce_nonce: true, nonce: expect.stringMatching(/^pc[0-9a-f]{16}$/) });
+    await emu.waitFor(() => posts().length >= 2, 40_000, 'recovery');
+    expect(posts()[1].body.embeds[0].title).toMatch(/Node 1 recovered/);
+    await sleep(3000);
+    expect(posts()).toHaveLength(2);
+  });
+
   test('autocomplete offers the inventory and a Pi plugged in but not added', async () => {
     const a = emu.dispatchAutocomplete({ user: bob, name: 'ping', options: { node: '' }, focused: 'node' });
     await emu.waitForCallback(a.id);
