@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the test suite and the lab need (Debian/Ubuntu, as root): real sshd in worker
-# namespaces, ip, iptables, ping, fping for the benchmarks, setpriv to drop CAP_SYS_TIME.
+# namespaces, ip, iptables, ping, fping (status and benchmarks), setpriv to drop CAP_SYS_TIME, a font
+# for the history chart text.
 set -euo pipefail
-need=(openssh-server openssh-client iproute2 iptables iputils-ping fping util-linux procps kmod)
+need=(openssh-server openssh-client iproute2 iptables iputils-ping fping util-linux procps kmod fonts-dejavu-core)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
