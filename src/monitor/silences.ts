@@ -1,5 +1,6 @@
 import type { DB } from '../state/db';
 import { stmt } from './sql';
+import { pidAlive } from '../state/locks';
 
 /**
  * Silences live in SQLite so `mute` from the CLI, the shell or Discord reaches the monitor running
@@ -50,14 +51,6 @@ export function purgeSilences(db: DB, before: number): number {
   return stmt(db, 'DELETE FROM silences WHERE ends_at < ? OR cleared_at < ?').run(before, before).changes;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Nodes being provisioned right now by any process: add-node/remove-node hold the `node:N` lock

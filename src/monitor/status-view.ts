@@ -5,6 +5,7 @@ import { latestChecks } from './history';
 import { activeSilences, provisioningNodes, silenceFor } from './silences';
 import { loadNodeStates } from './state-store';
 import { stmt } from './sql';
+import { pidAlive } from '../state/locks';
 
 /**
  * What the monitor knows, read from SQLite: the `status`, `alerts` and `history` commands may run
@@ -66,14 +67,6 @@ export function lastCheckTable(db: DB, nodes: number[], now = Date.now()): Table
   };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether a monitor holds this data directory, and how recent its last check is. */
 export function monitorRunning(db: DB): { running: boolean; owner?: string; lastCheckAt: number | null } {

@@ -1,7 +1,8 @@
 import { UserError } from '../errors';
 import { DB } from './db';
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -17,7 +18,7 @@ function alive(pid: number): boolean {
 export function acquireLock(db: DB, name: string, owner: string): () => void {
   const take = db.transaction(() => {
     const row = db.prepare('SELECT owner, pid, at FROM locks WHERE name = ?').get(name) as { owner: string; pid: number; at: number } | undefined;
-    if (row && alive(row.pid) && !(row.pid === process.pid && heldHere.has(name) === false)) {
+    if (row && pidAlive(row.pid) && !(row.pid === process.pid && heldHere.has(name) === false)) {
       return row;
     }
     db.prepare('INSERT INTO locks(name, owner, pid, at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, at = excluded.at').run(
