@@ -11,7 +11,7 @@
  * DATA_DIR, this machine's network read-only: the commands used are /nodes, /status and
  * /ssh-key), the emulator runs in this process on 127.0.0.1.
  *
- *   npm run bench:discord [-- --sequential 200 --bursts 30 --memory 1000]
+ *   npm run bench:discord [-- --sequential 200 --bursts 30 --memory 1000 --monitoring]
  *   (BOT_NODE_OPTIONS / BOT_MALLOC_ARENA_MAX override the bot's runtime flags, '' for none)
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -34,6 +34,12 @@ function pct(xs: number[], p: number): number {
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** user + system CPU time of a process, ms. */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ = 100 on Linux
 }
 
 function slope(points: Array<[number, number]>): number {
@@ -63,7 +69,8 @@ async function main(argv: string[]): Promise<void> {
     DISCORD_API: emu.api,
     DISCORD_APP_ID: emu.applicationId,
     GUILD_ID: emu.guildId,
-    MONITORING: 'off',
+    // Monitoring has its own benchmark (bench/monitor-*); --monitoring includes its scheduler here too.
+    MONITORING: argv.includes('--monitoring') ? 'on' : 'off',
     LOG_LEVEL: 'warn',
     PICLUSTER_ENV: path.join(dir, 'no.env'),
     // How the unit in deploy/picluster.service runs it; override with BOT_NODE_OPTIONS / BOT_MALLOC_ARENA_MAX.
@@ -135,12 +142,16 @@ async function main(argv: string[]): Promise<void> {
 
     // memory: a fresh count from here, in bursts of 10
     const samples: Array<[number, number]> = [[0, rssMiB(bot.pid!)]];
+    const cpu0 = { bot: cpuMs(bot.pid!), here: process.cpuUsage() };
     for (let done = 0; done < memoryN; ) {
       const ids = Array.from({ length: 10 }, fire);
       await settle(ids);
       done += 10;
       if (done % 100 === 0) samples.push([done, rssMiB(bot.pid!)]);
     }
+    const botCpu = (cpuMs(bot.pid!) - cpu0.bot) / memoryN;
+    const hereCpu = process.cpuUsage(cpu0.here);
+    const emuCpu = (hereCpu.user + hereCpu.system) / 1000 / memoryN;
     const half = Math.floor(samples.length / 2);
     const second = samples.slice(half);
     const perThousand = slope(second) * 1000;
@@ -151,6 +162,7 @@ async function main(argv: string[]): Promise<void> {
       `max ${Math.max(...samples.map((s) => s[1])).toFixed(1)} MiB; mean of the first half ${mean(samples.slice(0, half)).toFixed(1)} MiB, of the second half ${mean(second).toFixed(1)} MiB; ` +
         `slope over the second half: ${perThousand >= 0 ? '+' : ''}${perThousand.toFixed(2)} MiB per 1,000 interactions`,
     );
+    console.log(`CPU per interaction (defer + run + result edit): bot ${botCpu.toFixed(2)} ms, emulator ${emuCpu.toFixed(2)} ms`);
     const asUnit = env.NODE_OPTIONS === '--max-semi-space-size=1' && env.MALLOC_ARENA_MAX === '2';
     console.log(`(bot run with NODE_OPTIONS="${env.NODE_OPTIONS}" MALLOC_ARENA_MAX="${env.MALLOC_ARENA_MAX}"${asUnit ? ', as deploy/picluster.service runs it' : ''})`);
     if (/ERROR/.test(stderr)) console.log(`\nbot errors:\n${stderr.split('\n').filter((l) => /ERROR/.test(l)).slice(0, 5).join('\n')}`);
