@@ -1,3 +1,4 @@
+import type { LinkStats } from '../system/links';
 /**
  * What the main thread hands the check job (Bree workerData) and what the job posts back.
  * The job never touches SQLite or Discord: everything with state stays in the main thread.
@@ -23,21 +24,13 @@ export interface CheckJobInput {
 }
 
 /** The manager-side view of one node link, read from sysfs. */
-export interface LinkSnapshot {
+export interface LinkSnapshot extends LinkStats {
   name: string;
   /** Administratively up on the manager (IFF_UP). */
   adminUp: boolean;
   /** Carrier: the Pi is attached and its gadget driver runs. */
   carrier: boolean;
   operstate: string;
-  rxPackets: number;
-  rxBytes: number;
-  rxErrors: number;
-  rxDropped: number;
-  txPackets: number;
-  txBytes: number;
-  txErrors: number;
-  txDropped: number;
 }
 
 export interface NodeSample {
