@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     const progress = parsed.json ? undefined : progressPrinter((s) => process.stdout.write(s), { color });
     const result = await executeCommand(engine, parsed.def, parsed.raw, actor, { progress });
     if (parsed.json) {
-      process.stdout.write(JSON.stringify({ ...result, files: result.files?.map((f) => ({ name: f.name, content: String(f.content) })) }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ ...result, files: result.files?.map((f) => (Buffer.isBuffer(f.content) ? { name: f.name, contentType: f.contentType, encoding: 'base64', content: f.content.toString('base64') } : { name: f.name, contentType: f.contentType, content: f.content })) }, null, 2) + '\n');
     } else if (result.outcome === 'refused') {
       process.stderr.write(`error: ${result.summary}\n`);
     } else {
