@@ -10,7 +10,7 @@ import { openDb } from '../src/state/db';
 import { upsertNode } from '../src/state/inventory';
 import { Lab } from '../test/lab/lab';
 import { Harness } from '../test/monitor-harness-client';
-import { prepareManager } from './sweep';
+import { prepareManager } from './prepare-manager';
 import { argOf, machineLine, median, sleep } from './stats';
 
 const TARGET_MS = 10_000;

@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import { Lab, REPO_ROOT } from '../test/lab/lab';
 import { argOf, machineLine, median, ms, ratio, table } from './stats';
+import { prepareManager } from './prepare-manager';
 
 interface Sample {
   ms: number;
@@ -25,22 +26,6 @@ interface InnerResult {
 
 const TARGET_WARM = 1.2;
 const TARGET_COLD_MS = 1200;
-
-/**
- * The workers in a lab that are not "fresh" already carry their IPv4 on usb0 (as Pis set up by
- * hand from the guide). Only the manager side is missing: rename enx… → ethpiN and add hostIp/24,
- * one `ip -batch` for all nodes. add-node itself is what bench/add-node measures.
- */
-async function prepareManager(lab: Lab): Promise<void> {
-  const lines: string[] = [];
-  for (const n of lab.nodes) {
-    const a = lab.addressing(n);
-    const k = lab.hostIfaceKernelName(n);
-    lines.push(`link set dev ${k} down`, `link set dev ${k} name ${a.hostIface}`, `link set dev ${a.hostIface} up`, `address add ${a.hostIp}/${a.prefixLen} dev ${a.hostIface}`);
-  }
-  const r = await lab.managerExec(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
-  if (r.code !== 0) throw new Error(`manager setup failed: ${r.stderr}`);
-}
 
 function runInner(lab: Lab, nodes: number, reps: number): Promise<InnerResult> {
   return new Promise((resolve, reject) => {

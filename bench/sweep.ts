@@ -17,6 +17,7 @@ import { DEFAULT_JOB_PATH } from '../src/monitor/monitor';
 import type { CheckJobInput, CheckResultMessage, CheckTarget } from '../src/monitor/protocol';
 import { DEFAULT_SETTINGS, Lab, REPO_ROOT } from '../test/lab/lab';
 import { argOf, machineLine, median, ms, ratio, table, timedSpawn } from './stats';
+import { prepareManager } from './prepare-manager';
 
 const TARGET_WALL = 1.2;
 
@@ -89,18 +90,6 @@ async function inner(nodes: number[], reps: number): Promise<void> {
     }
   }
   process.stdout.write(JSON.stringify({ nodes: nodes.length, reps, samples }) + '\n');
-}
-
-/** Non-fresh lab workers already carry their IPv4; give the manager side its name and address in one `ip -batch`. */
-export async function prepareManager(lab: Lab): Promise<void> {
-  const lines: string[] = [];
-  for (const n of lab.nodes) {
-    const a = lab.addressing(n);
-    const k = lab.hostIfaceKernelName(n);
-    lines.push(`link set dev ${k} down`, `link set dev ${k} name ${a.hostIface}`, `link set dev ${a.hostIface} up`, `address add ${a.hostIp}/${a.prefixLen} dev ${a.hostIface}`);
-  }
-  const r = await lab.managerExec(['ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
-  if (r.code !== 0) throw new Error(`manager setup failed: ${r.stderr}`);
 }
 
 async function outer(sizes: number[], reps: number): Promise<void> {

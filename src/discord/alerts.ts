@@ -7,7 +7,7 @@ import type { APIEmbed, REST } from 'discord.js';
 import { Routes } from 'discord.js';
 import { log } from '../log';
 import { formatAlertText, type AlertMessage, type AlertSink } from '../monitor';
-import { esc, LIMITS, splitText } from './render';
+import { esc, LIMITS, packEmbeds, splitText } from './render';
 
 const SEVERITY_COLOR = { critical: 0xe74c3c, warning: 0xe67e22, ok: 0x2ecc71 } as const;
 const SEVERITY_ICON = { critical: '🔴', warning: '🟠', ok: '🟢' } as const;
@@ -54,20 +54,7 @@ export class DiscordAlertSink implements AlertSink {
     }
     const embeds = alertEmbeds(a);
     // Almost always one message; a huge alert is split so nothing is cut (only the first carries the nonce).
-    const batches: APIEmbed[][] = [];
-    let cur: APIEmbed[] = [];
-    let len = 0;
-    for (const e of embeds) {
-      const n = (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.fields ?? []).reduce((x, f) => x + f.name.length + f.value.length, 0);
-      if (cur.length && (cur.length >= LIMITS.embedsPerMessage || len + n > LIMITS.messageEmbedText)) {
-        batches.push(cur);
-        cur = [];
-        len = 0;
-      }
-      cur.push(e);
-      len += n;
-    }
-    if (cur.length) batches.push(cur);
+    const batches = packEmbeds(embeds);
     for (const [i, b] of batches.entries()) {
       await this.rest.post(Routes.channelMessages(this.channelId), {
         body: { embeds: b, allowed_mentions: { parse: [] }, ...(i === 0 ? { nonce: a.nonce, enforce_nonce: true } : {}) },
